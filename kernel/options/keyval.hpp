@@ -1,0 +1,57 @@
+// Parsed option arguments: the reference's "key=value,..." lists, their JSON
+// forms, sizes and booleans. Interface shared by every kernel module that
+// takes an option argument.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tessera {
+
+// A user-facing error: one line, no program-name prefix (main adds it).
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// An ordered list of key=value pairs. Keys may repeat (last wins for get()).
+struct KeyVals {
+    std::vector<std::pair<std::string, std::string>> items;
+
+    const std::string *find(std::string_view key) const;
+    std::string get(std::string_view key, std::string_view fallback = {}) const;
+    bool has(std::string_view key) const { return find(key) != nullptr; }
+    void set(std::string key, std::string value);   // replace or append
+    bool erase(std::string_view key);
+    // True when the argument was "help" or "?" (as the value of the implied key
+    // or a bare "help" item), as the reference accepts it.
+    bool wants_help() const;
+};
+
+// Parse "a=1,b=2" with the reference's rules: ",," is a literal comma; a
+// first item without '=' is the value of implied_key (if non-empty); a later
+// bare "flag" means flag=on and "noflag" means flag=off (legacy form, only
+// when allow_bare_flags); empty keys are errors. JSON objects ('{'-prefixed)
+// are accepted when json_ok, nested objects flattened with dots
+// ("file.filename"), arrays with numeric indices ("a.0").
+KeyVals parse_keyval(std::string_view text, std::string_view implied_key = {},
+                     bool json_ok = false, bool allow_bare_flags = true);
+
+// Sizes: plain bytes or with suffix k/K, M, G, T, P, E (powers of 1024), "b"
+// allowed; default_suffix applies when no suffix is given (e.g. 'M' for -m).
+// Throws UsageError naming what was wrong.
+uint64_t parse_size(std::string_view text, char default_suffix = 0);
+// on/off, yes/no, true/false, y/n (reference's spellings). Throws UsageError.
+bool parse_bool(std::string_view text);
+// Integers with 0x/0 prefixes. Throws UsageError.
+int64_t parse_int(std::string_view text);
+uint64_t parse_uint(std::string_view text);
+
+// Escape a value for re-emission in a keyval list (',' -> ',,').
+std::string escape_keyval(std::string_view value);
+
+}  // namespace tessera
