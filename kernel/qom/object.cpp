@@ -280,7 +280,19 @@ static ts_object *find_id(ts_object *o, std::string_view id) {
 
 ts_object *object_find_by_id(std::string_view id) { return find_id(object_root(), id); }
 
+static ts_object *object_new_impl(ts_object *parent, std::string_view type, std::string_view id,
+                                  std::string_view what, std::string name);
+
 ts_object *object_new(ts_object *parent, std::string_view type, std::string_view id, std::string_view what) {
+    return object_new_impl(parent, type, id, what, {});
+}
+
+ts_object *object_new_named(ts_object *parent, std::string_view type, std::string_view name) {
+    return object_new_impl(parent, type, {}, "-machine", std::string(name));
+}
+
+static ts_object *object_new_impl(ts_object *parent, std::string_view type, std::string_view id,
+                                  std::string_view what, std::string name) {
     const TypeImpl &t = type_get(type, what);
     const ts_object_class *oc = t.object_class();
     if (!oc || !oc->create)
@@ -295,8 +307,8 @@ ts_object *object_new(ts_object *parent, std::string_view type, std::string_view
         if (p.decl->default_value) p.value = p.decl->default_value;
         o->props.push_back(p);
     }
-    std::string name;
-    if (!parent) {
+    if (!name.empty()) {
+    } else if (!parent) {
         if (!id.empty()) {
             parent = object_container(t.kind == TypeKind::Object ? "/objects" : "/machine/peripheral");
             name = std::string(id);

@@ -103,6 +103,8 @@ ts_object *object_resolve(std::string_view path);
 ts_object *object_find_by_id(std::string_view id);
 // Creates an unrealized instance. parent null: /machine/unattached.
 ts_object *object_new(ts_object *parent, std::string_view type, std::string_view id, std::string_view what);
+// Same, with an explicit name under parent (the board is "/machine").
+ts_object *object_new_named(ts_object *parent, std::string_view type, std::string_view name);
 void object_set_prop(ts_object *obj, std::string_view name, std::string_view value);
 void object_realize(ts_object *obj);
 void object_reset_all();

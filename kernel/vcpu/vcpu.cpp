@@ -1,0 +1,175 @@
+#include "vcpu/vcpu.hpp"
+
+#include "loop/bql.hpp"
+#include "loop/clock.hpp"
+#include "qom/object.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tessera {
+
+namespace {
+
+struct Vcpu {
+    ts_object *obj;
+    const ts_cpu_class *cls;
+    void *cpu;
+    unsigned index;
+    std::thread thread;
+    bool in_exec = false;      // guarded by g_mutex
+    bool wake = false;         // guarded by g_mutex
+};
+
+std::vector<std::unique_ptr<Vcpu>> g_cpus;
+std::mutex g_mutex;                  // guards run flags below and Vcpu::in_exec/wake
+std::condition_variable g_cv;        // state changes (start, stop, wake, exit)
+bool g_running = false;
+bool g_quit = false;
+bool g_thread_names = false;
+RunState g_state = RunState::Prelaunch;
+std::function<void(unsigned)> g_debug_handler;
+
+void vcpu_thread(Vcpu *v) {
+    if (g_thread_names) {
+        std::string n = "CPU " + std::to_string(v->index) + "/TCG";
+        pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
+    }
+    std::unique_lock lk(g_mutex);
+    for (;;) {
+        g_cv.wait(lk, [&] { return g_quit || g_running; });
+        if (g_quit) break;
+        v->in_exec = true;
+        lk.unlock();
+        ts_cpu_exit r = v->cls->exec(v->cpu);
+        lk.lock();
+        v->in_exec = false;
+        g_cv.notify_all();
+        if (r == TS_CPU_HALTED) {
+            // Sleep until an interrupt or a state change; has_work is checked
+            // without our mutex so an IRQ raised just before we slept still
+            // counts (vcpu_wake sets `wake` under the mutex).
+            while (!g_quit && g_running && !v->wake) {
+                lk.unlock();
+                bool work = v->cls->has_work(v->cpu);
+                lk.lock();
+                if (work || v->wake) break;
+                g_cv.wait(lk);
+            }
+            v->wake = false;
+        } else if (r == TS_CPU_DEBUG) {
+            g_running = false;
+            if (g_debug_handler) {
+                auto h = g_debug_handler;
+                unsigned idx = v->index;
+                lk.unlock();
+                h(idx);
+                lk.lock();
+            }
+        }
+    }
+}
+
+}  // namespace
+
+const char *runstate_name(RunState s) {
+    switch (s) {
+    case RunState::Prelaunch: return "prelaunch";
+    case RunState::Running: return "running";
+    case RunState::Paused: return "paused";
+    case RunState::Shutdown: return "shutdown";
+    case RunState::GuestPanicked: return "guest-panicked";
+    case RunState::Debug: return "debug";
+    }
+    return "?";
+}
+
+RunState runstate() { return g_state; }
+
+void vcpu_register(ts_object *cpu_obj, const ts_cpu_class *cls) {
+    auto v = std::make_unique<Vcpu>();
+    v->obj = cpu_obj;
+    v->cls = cls;
+    v->cpu = cpu_obj->instance;
+    v->index = static_cast<unsigned>(g_cpus.size());
+    g_cpus.push_back(std::move(v));
+}
+
+unsigned vcpu_count() { return static_cast<unsigned>(g_cpus.size()); }
+ts_object *vcpu_object(unsigned i) { return i < g_cpus.size() ? g_cpus[i]->obj : nullptr; }
+void *vcpu_instance(unsigned i) { return i < g_cpus.size() ? g_cpus[i]->cpu : nullptr; }
+const ts_cpu_class *vcpu_class(unsigned i) { return i < g_cpus.size() ? g_cpus[i]->cls : nullptr; }
+
+void vcpus_create_threads() {
+    for (auto &v : g_cpus) v->thread = std::thread(vcpu_thread, v.get());
+}
+
+void vm_start() {
+    if (g_state == RunState::Running) return;
+    clock_virtual_start();
+    {
+        std::lock_guard lk(g_mutex);
+        g_running = true;
+        g_state = RunState::Running;
+    }
+    g_cv.notify_all();
+}
+
+void vm_stop(RunState next) {
+    {
+        std::lock_guard lk(g_mutex);
+        g_running = false;
+        g_state = next;
+    }
+    for (auto &v : g_cpus) v->cls->kick(v->cpu);
+    g_cv.notify_all();
+    // vCPUs may need the kernel lock to finish an MMIO access: drop it while
+    // waiting for them to leave exec.
+    const bool had_bql = bql_locked();
+    if (had_bql) bql_unlock();
+    {
+        std::unique_lock lk(g_mutex);
+        g_cv.wait(lk, [] {
+            for (auto &v : g_cpus)
+                if (v->in_exec) return false;
+            return true;
+        });
+    }
+    if (had_bql) bql_lock();
+    clock_virtual_stop();
+}
+
+void vcpu_wake(ts_object *cpu_obj) {
+    {
+        std::lock_guard lk(g_mutex);
+        for (auto &v : g_cpus)
+            if (v->obj == cpu_obj) v->wake = true;
+    }
+    g_cv.notify_all();
+}
+
+void vcpus_destroy() {
+    {
+        std::lock_guard lk(g_mutex);
+        g_quit = true;
+        g_running = false;
+    }
+    for (auto &v : g_cpus) v->cls->kick(v->cpu);
+    g_cv.notify_all();
+    const bool had_bql = bql_locked();
+    if (had_bql) bql_unlock();
+    for (auto &v : g_cpus)
+        if (v->thread.joinable()) v->thread.join();
+    if (had_bql) bql_lock();
+}
+
+void vcpu_set_thread_names(bool on) { g_thread_names = on; }
+void vcpu_set_debug_handler(std::function<void(unsigned)> h) { g_debug_handler = std::move(h); }
+
+}  // namespace tessera

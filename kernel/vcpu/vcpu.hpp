@@ -1,0 +1,41 @@
+// vCPU threads and the machine's run state. One thread per CPU runs guest
+// code through the target's ts_cpu_class::exec without the kernel lock.
+#pragma once
+
+#include <tessera/classes.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace tessera {
+
+enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked, Debug };
+const char *runstate_name(RunState s);
+RunState runstate();
+
+// Registers a realized CPU object (board calls host->cpu_new).
+void vcpu_register(ts_object *cpu_obj, const ts_cpu_class *cls);
+unsigned vcpu_count();
+ts_object *vcpu_object(unsigned i);
+void *vcpu_instance(unsigned i);
+const ts_cpu_class *vcpu_class(unsigned i);
+
+// Starts the threads (they wait until vm_start).
+void vcpus_create_threads();
+// Resume/stop guest execution; stop waits until every vCPU has left exec().
+// Both must be called with the kernel lock held (it is dropped while waiting).
+void vm_start();
+void vm_stop(RunState next = RunState::Paused);
+// Wake a halted CPU (interrupt arrived). Thread-safe.
+void vcpu_wake(ts_object *cpu_obj);
+// Joins the threads at exit.
+void vcpus_destroy();
+
+// Set by -name debug-threads=on: threads are named "CPU n/TCG".
+void vcpu_set_thread_names(bool on);
+
+// Called on the main loop when a vCPU's exec reports TS_CPU_DEBUG.
+void vcpu_set_debug_handler(std::function<void(unsigned cpu)> h);
+
+}  // namespace tessera
