@@ -159,7 +159,10 @@ void Hmp::input(std::string_view bytes) {
                 crlf += c;
             }
             if (!crlf.empty()) out_(crlf);
-            prompt();
+            std::string_view w = l;
+            while (!w.empty() && w.front() == ' ') w.remove_prefix(1);
+            w = w.substr(0, w.find(' '));
+            if (w != "quit" && w != "q") prompt();
         } else if (ch == 0x7f || ch == 0x08) {
             if (!line_.empty()) {
                 line_.pop_back();

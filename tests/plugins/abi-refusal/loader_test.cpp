@@ -113,9 +113,8 @@ TEST_F(LoaderTest, HelpDoesNotRunPluginCodeButUseDoes) {
 TEST_F(LoaderTest, UnknownTypeMessageNamesSearchPath) {
     Result r = run("-M none -device nosuchdev");
     EXPECT_EQ(r.status, 1);
-    EXPECT_NE(r.out.find("-device 'nosuchdev': no plugin provides this type (searched " + (dir_ / "plugins").string()),
-              std::string::npos)
-        << r.out;
+    EXPECT_NE(r.out.find("-device 'nosuchdev': no plugin provides this type (searched "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find((dir_ / "plugins").string()), std::string::npos) << r.out;
 }
 
 TEST_F(LoaderTest, NotAnElfIsListedAsRefused) {
