@@ -138,6 +138,23 @@ void setup_requests(const Config &cfg) {
         });
 }
 
+// MMIO from a vCPU thread runs under the kernel lock; a device doing DMA into
+// another device's MMIO already holds it.
+thread_local int t_mmio_depth = 0;
+thread_local bool t_mmio_took = false;
+void mmio_lock() {
+    if (t_mmio_depth++ == 0) {
+        t_mmio_took = !bql_locked();
+        if (t_mmio_took) bql_lock();
+    }
+}
+void mmio_unlock() {
+    if (--t_mmio_depth == 0 && t_mmio_took) {
+        t_mmio_took = false;
+        bql_unlock();
+    }
+}
+
 void choose_accel(const Config &cfg) {
     std::vector<std::string> accels;
     for (const auto &a : cfg.accels) {
@@ -329,11 +346,7 @@ int run_machine(Config &cfg) {
     set_log_file(cfg.log_file);
     set_msg_timestamp(cfg.msg_timestamp);
     set_guest_error_sink([](std::string_view m) { log_printf(TS_LOG_GUEST_ERROR, "%.*s\n", int(m.size()), m.data()); });
-    set_mmio_lock_hooks(
-        [] {
-            if (!bql_locked()) bql_lock();
-        },
-        [] {});
+    set_mmio_lock_hooks(mmio_lock, mmio_unlock);
     vcpu_set_thread_names(cfg.debug_threads);
     if (!cfg.rtc_base.empty() && cfg.rtc_base != "utc") {
         if (cfg.rtc_base == "localtime") {

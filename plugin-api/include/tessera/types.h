@@ -101,7 +101,7 @@ typedef struct ts_mmio_ops {
     ts_memtx (*write)(void *opaque, uint64_t offset, unsigned size, uint64_t value);
     uint8_t min_access;  /* 0 = 1 */
     uint8_t max_access;  /* 0 = 8 */
-    uint8_t little_endian; /* 1: device registers are little endian (usual) */
+    uint8_t big_endian;  /* 0 (usual): registers are little endian; 1: big endian */
 } ts_mmio_ops;
 
 typedef enum ts_region_kind {
