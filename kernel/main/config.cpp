@@ -95,6 +95,8 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
              }
              if (kv.has("maxmem")) c.maxmem = parse_size(kv.get("maxmem"));
              if (kv.has("slots")) c.ram_slots = static_cast<unsigned>(parse_uint(kv.get("slots")));
+             if (c.maxmem && c.ram_size && c.maxmem < c.ram_size)
+                 throw UsageError("-m " + a + ": invalid value of maxmem: maximum memory size must be at least the initial memory size");
          }},
         {"mem-path", [](Config &c, const std::string &a) { c.mem_path = a; }},
         {"mem-prealloc", [](Config &c, const std::string &) { c.mem_prealloc = true; }},
@@ -192,6 +194,19 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
              if (!kv.has("chardev")) throw UsageError("-mon " + a + ": Parameter 'chardev' is missing");
              c.default_monitor = false;
              c.monitors.push_back({"", kv.get("chardev"), false, kv.has("pretty") && parse_bool(kv.get("pretty"))});
+         }},
+        // Audio backends: only "none" (discard) exists until an audio plugin
+        // provides others; no device here produces audio.
+        {"audiodev", [](Config &c, const std::string &a) {
+             if (is_help(a)) { c.help_requests.push_back("audiodev"); return; }
+             KeyVals kv = keyval_for("audiodev", a, "driver", true);
+             if (kv.wants_help()) { c.help_requests.push_back("audiodev"); return; }
+             if (!kv.has("id")) throw UsageError("-audiodev " + a + ": Parameter 'id' is missing");
+             std::string d = kv.get("driver");
+             if (d != "none")
+                 throw UsageError("-audiodev " + a + ": audiodev driver '" + d +
+                                  "' is not available: no audio plugin provides it (available: none)");
+             c.audiodevs.push_back(std::move(kv));
          }},
         {"pidfile", [](Config &c, const std::string &a) { c.pidfile = a; }},
         {"daemonize", [](Config &c, const std::string &) { c.daemonize = true; }},

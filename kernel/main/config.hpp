@@ -36,6 +36,7 @@ struct Config {
     std::vector<KeyVals> devices;
     std::vector<KeyVals> chardevs;
     std::vector<KeyVals> objects;
+    std::vector<KeyVals> audiodevs;
     std::vector<std::string> serials;
     struct Monitor {
         std::string spec;                // legacy spec, or "" with chardev id

@@ -86,6 +86,10 @@ void answer_help(const Config &cfg, const std::string &req) {
             std::printf("  %s\n", n);
         return;
     }
+    if (req == "audiodev") {
+        std::printf("Available audio drivers:\nnone\n");
+        return;
+    }
     if (req == "accel") {
         std::printf("Accelerators supported in tessera:\ntcg\n");
         return;

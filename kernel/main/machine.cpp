@@ -291,6 +291,47 @@ void write_pidfile(const std::string &path) {
     // Kept open (and locked) for the life of the process.
 }
 
+// -daemonize: the parent waits until the child is ready (monitors listening)
+// and exits 0, or with the child's failure status.
+int g_daemon_pipe = -1;
+
+void daemonize_start(const Config &cfg) {
+    if (!cfg.daemonize) return;
+    if (cfg.nographic) throw UsageError("-nographic cannot be used with -daemonize");
+    int fds[2];
+    if (pipe(fds) != 0) throw UsageError(std::string("cannot daemonize: ") + strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) throw UsageError(std::string("cannot daemonize: ") + strerror(errno));
+    if (pid > 0) {
+        close(fds[1]);
+        char status = 1;
+        ssize_t n;
+        do n = read(fds[0], &status, 1);
+        while (n < 0 && errno == EINTR);
+        _exit(n == 1 ? status : 1);
+    }
+    close(fds[0]);
+    g_daemon_pipe = fds[1];
+    setsid();
+}
+
+void daemonize_ready() {
+    if (g_daemon_pipe < 0) return;
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (null > 2) close(null);
+    }
+    char ok = 0;
+    if (write(g_daemon_pipe, &ok, 1) != 1) {
+        // The parent is gone; nobody to tell.
+    }
+    close(g_daemon_pipe);
+    g_daemon_pipe = -1;
+}
+
 ts_object *plug_device(const KeyVals &kv) {
     const std::string driver = kv.get("driver");
     const TypeImpl &t = type_get(driver, "-device");
@@ -377,6 +418,7 @@ int run_machine(Config &cfg) {
     check_objects(cfg);
     export_config(cfg, board, *bc);
 
+    daemonize_start(cfg);
     bql_lock();
     setup_requests(cfg);
     uint64_t ram_size = std::stoull(host_config("ram-size"));
@@ -448,6 +490,7 @@ int run_machine(Config &cfg) {
         g_req.exit_status = 0;
         host_table_get()->request_shutdown(TS_SHUTDOWN_HOST_QUIT, 0);
     });
+    daemonize_ready();
     vcpus_create_threads();
     if (!cfg.start_paused) vm_start();
     else clock_virtual_stop();

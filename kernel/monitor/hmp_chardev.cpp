@@ -2,6 +2,7 @@
 #include "monitor/hmp.hpp"
 
 #include "chardev/registry.hpp"
+#include "loop/main_loop.hpp"
 #include "options/keyval.hpp"
 
 #include <memory>
@@ -15,6 +16,9 @@ struct HmpOnChardev {
     ChrFrontend *fe = nullptr;
     std::unique_ptr<Hmp> hmp;
     bool banner_shown = false;
+    bool focused = false;
+    Bh *bh = nullptr;
+    void (*bh_fn)(void *) = nullptr;
     std::string early;
 };
 std::vector<std::unique_ptr<HmpOnChardev>> g_monitors;
@@ -34,14 +38,27 @@ void monitor_hmp_start(const std::string &chardev_id) {
     h.receive = [raw](std::span<const uint8_t> d) {
         raw->hmp->input(std::string_view(reinterpret_cast<const char *>(d.data()), d.size()));
     };
-    // On a mux the monitor speaks when it gets the focus (C-a c), as the
-    // reference's does; elsewhere when the chardev opens.
+    // On a mux the monitor speaks once it has the focus (C-a c). The check is
+    // deferred to the main loop: at start-up the serial port attaches after
+    // the monitor and takes the focus back, and then nothing is printed, as
+    // with the reference.
     const bool muxed = chr->kind() == "mux";
+    raw->bh_fn = [](void *o) {
+            auto *self = static_cast<HmpOnChardev *>(o);
+            if (!self->focused) return;
+            if (!self->banner_shown) self->hmp->print_banner();
+            self->banner_shown = true;
+            self->hmp->prompt();
+    };
+    raw->bh = MainLoop::instance().bh_new(raw->bh_fn, raw);
     h.event = [raw, muxed](ChrEvent e) {
-        if ((e == ChrEvent::Opened && !muxed) || e == ChrEvent::MuxIn) {
-            if (!raw->banner_shown) raw->hmp->print_banner();
-            raw->banner_shown = true;
-            raw->hmp->prompt();
+        if (e == ChrEvent::MuxOut) raw->focused = false;
+        if (e == ChrEvent::Opened && !muxed) {
+            raw->focused = true;
+            raw->bh_fn(raw);  // speak now: input may already be waiting
+        } else if (e == ChrEvent::MuxIn) {
+            raw->focused = true;
+            MainLoop::instance().bh_schedule(raw->bh);
         }
     };
     m->fe = &chr->attach(std::move(h));

@@ -9,7 +9,7 @@ using ts::host;
 
 namespace {
 constexpr uint64_t kSysWrite = 64;
-const ts_mmio_ops kOps = {sizeof(ts_mmio_ops), nullptr, nullptr, 4, 8, 1};
+const ts_mmio_ops kOps = {sizeof(ts_mmio_ops), nullptr, nullptr, 4, 8, 0};
 }  // namespace
 
 Htif::Htif(ts_object *owner) : owner_(owner) {

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Whole-machine tests: run tessera on real guests and check what they print
+and how tessera exits. Usage: system_test.py TESSERA BUILD_DIR CASE
+Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
+import hashlib, os, re, shutil, subprocess, sys, tempfile, time
+
+TESSERA, BUILD, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+HERE = os.path.dirname(os.path.abspath(__file__))
+GUEST_DIR = os.path.join(BUILD, "guest-linux")
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def run(args, timeout=120, expect_status=None, stdin=None):
+    log("$ tessera " + " ".join(args))
+    t0 = time.time()
+    p = subprocess.run([TESSERA] + args, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    out = p.stdout.decode(errors="replace")
+    log(out[-4000:])
+    log(f"(exit status {p.returncode}, {time.time() - t0:.1f} s)")
+    if expect_status is not None and p.returncode != expect_status:
+        fail(f"expected exit status {expect_status}, got {p.returncode}")
+    return out, p.returncode
+
+
+def fail(msg):
+    log("FAIL: " + msg)
+    sys.exit(1)
+
+
+def skip(msg):
+    log("SKIP: " + msg)
+    sys.exit(77)
+
+
+def guest():
+    init = os.path.join(HERE, "init-basic.sh")
+    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), GUEST_DIR, init])
+    if r.returncode == 77:
+        skip("guest images not available")
+    if r.returncode != 0:
+        fail("could not prepare the guest")
+    return os.path.join(GUEST_DIR, "Image"), os.path.join(GUEST_DIR, "initrd.cpio.gz")
+
+
+def one_line_error(args, *needles):
+    out, status = run(args, timeout=30)
+    if status != 1:
+        fail(f"expected exit status 1, got {status}")
+    lines = [l for l in out.splitlines() if l.strip()]
+    if len(lines) != 1:
+        fail(f"expected one line, got {len(lines)}")
+    for n in needles:
+        if n not in lines[0]:
+            fail(f"error line does not mention {n!r}")
+
+
+def case_linux_boot(smp):
+    image, initrd = guest()
+    out, status = run(["-M", "virt", "-m", "512M", "-smp", str(smp), "-nographic", "-kernel", image,
+                       "-initrd", initrd, "-append", "console=ttyS0 quiet"], timeout=600)
+    m = re.search(r"TESSERA-INIT-OK harts=(\d+)", out)
+    if not m:
+        fail("the /init marker was not printed")
+    if int(m.group(1)) != smp:
+        fail(f"guest saw {m.group(1)} harts, expected {smp}")
+    if status != 0:
+        fail(f"poweroff should exit 0, got {status}")
+
+
+def case_linux_disk():
+    image, initrd = guest()
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "disk.raw")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        out, status = run(["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
+                           "-append", "console=ttyS0 quiet",
+                           "-drive", f"file={disk},format=raw,if=none,id=d0",
+                           "-device", "virtio-blk-device,drive=d0"], timeout=600, expect_status=0)
+        m = re.search(r"TESSERA-DISK-WRITTEN ([0-9a-f]{64})", out)
+        if not m:
+            fail("the guest did not report writing the disk")
+        with open(disk, "rb") as f:
+            got = hashlib.sha256(f.read(1 << 20)).hexdigest()
+        if got != m.group(1):
+            fail(f"disk content sha256 {got} != guest's {m.group(1)}")
+
+
+def case_spike_hello():
+    elf = os.path.join(BUILD, "hello.elf")
+    if not os.path.exists(elf):
+        skip("riscv64-unknown-elf-gcc not available: hello.elf was not built")
+    out, _ = run(["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf], expect_status=0)
+    if "Hello from a RISC-V guest" not in out or "fib(20) = 06765" not in out:
+        fail("the guest's output is missing")
+
+
+def case_spike_exit_code():
+    elf = os.path.join(BUILD, "exit42.elf")
+    if not os.path.exists(elf):
+        skip("riscv64-unknown-elf-gcc not available")
+    run(["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf], expect_status=42)
+
+
+def case_virt_dumpdtb():
+    with tempfile.TemporaryDirectory() as tmp:
+        dtb = os.path.join(tmp, "virt.dtb")
+        run(["-M", f"virt,dumpdtb={dtb}", "-smp", "2", "-m", "256M"], expect_status=0)
+        if not shutil.which("fdtget"):
+            skip("fdtget (device-tree-compiler) not installed")
+        def get(node, prop, *flags):
+            return subprocess.run(["fdtget", *flags, dtb, node, prop], capture_output=True,
+                                  text=True).stdout.strip()
+        checks = [
+            (get("/", "compatible"), "riscv-virtio"),
+            (get("/soc/serial@10000000", "compatible"), "ns16550a"),
+            (get("/soc/plic@c000000", "riscv,ndev"), "96"),
+            (get("/chosen", "stdout-path"), "/soc/serial@10000000"),
+            (get("/cpus", "timebase-frequency"), "10000000"),
+            (get("/memory@80000000", "reg", "-tx"), "0 80000000 0 10000000"),
+        ]
+        for got, want in checks:
+            if got != want:
+                fail(f"device tree: got {got!r}, want {want!r}")
+        isa = get("/cpus/cpu@1", "riscv,isa")
+        if not isa.startswith("rv64imafdc"):
+            fail(f"cpu@1 riscv,isa {isa!r}")
+        if len(subprocess.run(["fdtget", "-l", dtb, "/soc"], capture_output=True, text=True).stdout.split()) < 12:
+            fail("expected at least 12 devices under /soc")
+
+
+def case_bad_input():
+    with tempfile.TemporaryDirectory() as tmp:
+        corrupt = os.path.join(tmp, "corrupt.elf")
+        with open(corrupt, "wb") as f:
+            f.write(b"\x7fELF" + b"\x02\x01\x01" + b"\xff" * 100)
+        one_line_error(["-M", "virt", "-bios", "none", "-kernel", os.path.join(tmp, "missing")], "missing")
+        one_line_error(["-M", "virt", "-bios", "none", "-kernel", corrupt], "corrupt.elf")
+        one_line_error(["-M", "virt", "-m", "1M", "-bios", "none", "-kernel", corrupt])
+        one_line_error(["-M", "virt", "-device", "virtio-rng-device,bogus=1"], "bogus")
+        one_line_error(["-M", "virt", "-drive", f"file={os.path.join(tmp, 'nodisk.raw')},format=raw,if=none,id=d0"],
+                       "nodisk.raw")
+
+
+CASES = {
+    "linux-boot-smp1": lambda: case_linux_boot(1),
+    "linux-boot-smp2": lambda: case_linux_boot(2),
+    "linux-disk": case_linux_disk,
+    "spike-hello": case_spike_hello,
+    "spike-exit-code": case_spike_exit_code,
+    "virt-dumpdtb": case_virt_dumpdtb,
+    "bad-input": case_bad_input,
+}
+
+if __name__ == "__main__":
+    CASES[CASE]()
+    log("PASS")
