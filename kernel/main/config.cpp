@@ -40,7 +40,11 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
         {"machine", [](Config &c, const std::string &a) {
              if (is_help(a)) { c.help_requests.push_back("machine"); return; }
              KeyVals kv = keyval_for("machine", a, "type");
-             if (kv.wants_help()) { c.help_requests.push_back("machine"); return; }
+             if (kv.wants_help()) {
+                 std::string t = kv.get("type");
+                 c.help_requests.push_back(t.empty() || is_help(t) ? "machine" : "machine:" + t);
+                 return;
+             }
              for (auto &[k, v] : kv.items) c.machine.set(k, v);
          }},
         {"M", [](Config &c, const std::string &a) { handlers().at("machine")(c, a); }},

@@ -14,18 +14,6 @@ namespace tessera {
 
 namespace {
 
-// A board's manifest category "default:riscv64,riscv32" marks it as the
-// default machine of those targets.
-bool is_default_for(std::string_view category, std::string_view target) {
-    if (category.substr(0, 8) != "default:") return false;
-    category.remove_prefix(8);
-    while (!category.empty()) {
-        size_t c = category.find(',');
-        if (category.substr(0, c) == target) return true;
-        category.remove_prefix(c == std::string_view::npos ? category.size() : c + 1);
-    }
-    return false;
-}
 
 std::string plugin_label(const std::string &provider) {
     if (provider == "built-in") return "built-in";
@@ -74,6 +62,17 @@ void kind_list(TypeKind kind, const char *title) {
 }
 
 }  // namespace
+
+bool is_default_for(std::string_view category, std::string_view target) {
+    if (category.substr(0, 8) != "default:") return false;
+    category.remove_prefix(8);
+    while (!category.empty()) {
+        size_t c = category.find(',');
+        if (category.substr(0, c) == target) return true;
+        category.remove_prefix(c == std::string_view::npos ? category.size() : c + 1);
+    }
+    return false;
+}
 
 void answer_help(const Config &cfg, const std::string &req) {
     if (req == "machine") return machine_help(cfg);

@@ -1,5 +1,7 @@
 #include "main/machine.hpp"
 
+#include "main/help.hpp"
+
 #include "chardev/mux.hpp"
 #include "chardev/registry.hpp"
 #include "host/chardev_fe.hpp"
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <tuple>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -36,18 +39,6 @@ namespace tessera {
 
 namespace {
 
-// A board's manifest category "default:riscv64,riscv32" marks it as the
-// default machine of those targets.
-bool is_default_for(std::string_view category, std::string_view target) {
-    if (category.substr(0, 8) != "default:") return false;
-    category.remove_prefix(8);
-    while (!category.empty()) {
-        size_t c = category.find(',');
-        if (category.substr(0, c) == target) return true;
-        category.remove_prefix(c == std::string_view::npos ? category.size() : c + 1);
-    }
-    return false;
-}
 
 // ---- the built-in "none" machine: no CPU unless -cpu, no devices ----
 ts_status none_init(void *, ts_error *) { return TS_OK; }
@@ -63,7 +54,34 @@ const ts_board_class kNoneBoard = {
 
 }  // namespace
 
+// Memory backends are kernel objects; their properties are declared so that
+// -object help and -object TYPE,help describe them.
+const ts_prop_decl kRamBackendProps[] = {
+    {sizeof(ts_prop_decl), "size", TS_PROP_SIZE, nullptr, 0, 0, nullptr, nullptr, "size of the memory region in bytes"},
+    {sizeof(ts_prop_decl), "prealloc", TS_PROP_BOOL, "off", 0, 0, nullptr, nullptr, "preallocate memory"},
+    {sizeof(ts_prop_decl), "share", TS_PROP_BOOL, "off", 0, 0, nullptr, nullptr, "mark the memory as private or shared"},
+    {sizeof(ts_prop_decl), "mem-path", TS_PROP_STRING, nullptr, 0, 0, nullptr, nullptr,
+     "file to use as the backing store (memory-backend-file)"},
+};
+void *backend_create(ts_object *, ts_error *) {
+    static int token;
+    return &token;
+}
+const ts_object_class kRamBackend = {sizeof(ts_object_class), kRamBackendProps, 3, TS_STATE_NONE, backend_create,
+                                     nullptr, nullptr, nullptr, nullptr};
+const ts_object_class kFileBackend = {sizeof(ts_object_class), kRamBackendProps, 4, TS_STATE_NONE, backend_create,
+                                      nullptr, nullptr, nullptr, nullptr};
+
 void register_builtin_types() {
+    for (auto [name, cls, desc] : {std::tuple{"memory-backend-ram", &kRamBackend, "RAM backend (anonymous memory)"},
+                                   std::tuple{"memory-backend-file", &kFileBackend, "RAM backend (a file)"}}) {
+        TypeImpl t;
+        t.name = name;
+        t.kind = TypeKind::Object;
+        t.description = desc;
+        t.cls = cls;
+        type_register_builtin(std::move(t));
+    }
     TypeImpl none;
     none.name = "none";
     none.kind = TypeKind::Board;
