@@ -1,5 +1,6 @@
 #include "host/host_table.hpp"
 
+#include "block/host_glue.hpp"
 #include "host/chardev_fe.hpp"
 #include "loader/loader.hpp"
 #include "log/log.hpp"
@@ -92,7 +93,8 @@ void h_error_set(ts_error *err, const char *fmt, ...) {
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
 }
-const void *h_get_capability(const char *) { return nullptr; }
+// Kernel capabilities by id: today the block layer's child access.
+const void *h_get_capability(const char *id) { return block_host_capability(id); }
 
 // ---- objects ----
 void *h_object_instance(ts_object *o) { return o ? o->instance : nullptr; }
@@ -383,25 +385,7 @@ ts_status h_fdt_load(const char *path, ts_error *err) {
     return guarded(err, [&] { g_fdt = std::make_unique<Fdt>(Fdt::load(path)); });
 }
 
-// ---- block and net: the block and net layers arrive with their issues ----
-ts_block_be *h_block_attach(ts_object *, const char *prop, ts_error *err) {
-    set_err(err, std::string("property '") + prop + "': the block layer is not available in this tessera yet");
-    return nullptr;
-}
-ts_status h_block_pread(ts_block_be *, uint64_t, void *, size_t, ts_error *err) {
-    set_err(err, "no block layer");
-    return TS_ERROR;
-}
-ts_status h_block_pwrite(ts_block_be *, uint64_t, const void *, size_t, ts_error *err) {
-    set_err(err, "no block layer");
-    return TS_ERROR;
-}
-ts_status h_block_flush(ts_block_be *, ts_error *err) {
-    set_err(err, "no block layer");
-    return TS_ERROR;
-}
-uint64_t h_block_length(ts_block_be *) { return 0; }
-int h_block_read_only(ts_block_be *) { return 1; }
+// ---- net: the net layer arrives with its issue ----
 ts_net_client *h_net_attach(ts_object *, const char *prop, ts_error *err) {
     set_err(err, std::string("property '") + prop + "': networking is not available in this tessera yet");
     return nullptr;
@@ -428,7 +412,8 @@ const ts_host kHost = {
     h_fdt_create, h_fdt_add_node, h_fdt_set_prop, h_fdt_set_prop_str, h_fdt_set_prop_cells, h_fdt_phandle,
     h_fdt_blob, h_fdt_load,
     chardev_fe_attach, chardev_fe_serial_attach, chardev_fe_write, chardev_fe_accept_input,
-    h_block_attach, h_block_pread, h_block_pwrite, h_block_flush, h_block_length, h_block_read_only,
+    block_host_attach, block_host_pread, block_host_pwrite, block_host_flush, block_host_length,
+    block_host_read_only,
     h_net_attach, h_net_send,
 };
 

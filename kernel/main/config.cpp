@@ -193,12 +193,29 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
         {"mon", [](Config &c, const std::string &a) {
              KeyVals kv = keyval_for("mon", a, "chardev");
              std::string mode = kv.get("mode", "readline");
-             if (mode == "control") not_implemented("mon", "QMP: mode=control");
-             if (mode != "readline") throw UsageError("-mon " + a + ": Parameter 'mode' does not accept value '" + mode + "'");
+             if (mode != "readline" && mode != "control")
+                 throw UsageError("-mon " + a + ": Parameter 'mode' does not accept value '" + mode + "'");
              if (!kv.has("chardev")) throw UsageError("-mon " + a + ": Parameter 'chardev' is missing");
              c.default_monitor = false;
-             c.monitors.push_back({"", kv.get("chardev"), false, kv.has("pretty") && parse_bool(kv.get("pretty"))});
+             c.monitors.push_back({"", kv.get("chardev"), mode == "control", kv.has("pretty") && parse_bool(kv.get("pretty"))});
          }},
+        {"qmp", [](Config &c, const std::string &a) {
+             c.default_monitor = false;
+             c.monitors.push_back({a, "", true, false});
+         }},
+        {"qmp-pretty", [](Config &c, const std::string &a) {
+             c.default_monitor = false;
+             c.monitors.push_back({a, "", true, true});
+         }},
+        {"gdb", [](Config &c, const std::string &a) { c.gdb = a; }},
+        {"s", [](Config &c, const std::string &) { c.gdb = "tcp::1234"; }},
+        {"blockdev", [](Config &c, const std::string &a) {
+             c.blockdevs.push_back({a, keyval_for("blockdev", a, "driver", true)});
+         }},
+        {"drive", [](Config &c, const std::string &a) {
+             c.drives.push_back({a, keyval_for("drive", a, {})});
+         }},
+        {"snapshot", [](Config &c, const std::string &) { c.snapshot = true; }},
         // Audio backends: only "none" (discard) exists until an audio plugin
         // provides others; no device here produces audio.
         {"audiodev", [](Config &c, const std::string &a) {

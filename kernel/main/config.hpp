@@ -37,6 +37,14 @@ struct Config {
     std::vector<KeyVals> chardevs;
     std::vector<KeyVals> objects;
     std::vector<KeyVals> audiodevs;
+    struct BlockOption {
+        std::string text;                // as typed, for error messages
+        KeyVals kv;
+    };
+    std::vector<BlockOption> blockdevs;
+    std::vector<BlockOption> drives;
+    bool snapshot = false;
+    std::string gdb;                     // -gdb / -s: where the gdbstub listens
     std::vector<std::string> serials;
     struct Monitor {
         std::string spec;                // legacy spec, or "" with chardev id

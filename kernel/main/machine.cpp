@@ -2,7 +2,10 @@
 
 #include "main/help.hpp"
 
+#include "block/block.hpp"
 #include "chardev/mux.hpp"
+#include "gdbstub/gdbstub.hpp"
+#include "qmp/qmp.hpp"
 #include "chardev/registry.hpp"
 #include "host/chardev_fe.hpp"
 #include "fdt/fdt.hpp"
@@ -113,6 +116,7 @@ void system_reset() {
     global_roms().rewrite_all();
     object_reset_all();
     vm_start();
+    qmp_reset_done();
 }
 
 void requests_bh(void *) {
@@ -146,6 +150,7 @@ void setup_requests(const Config &cfg) {
     g_req.bh = MainLoop::instance().bh_new(requests_bh, nullptr);
     host_set_request_handlers(
         [](int cause, int status) {
+            qmp_note_shutdown_cause(cause);
             g_req.shutdown_status = status;
             g_req.shutdown_cause = cause;
             MainLoop::instance().bh_schedule(g_req.bh);
@@ -459,15 +464,44 @@ int run_machine(Config &cfg) {
         std::string id = chardev_from_legacy(serials[i], "serial" + std::to_string(i));
         serial_set_chardev(static_cast<unsigned>(i), id);
     }
+    qmp_set_identity({cfg.name, cfg.uuid.empty() ? "00000000-0000-0000-0000-000000000000" : cfg.uuid, cfg.target});
     for (size_t i = 0; i < monitors.size(); i++) {
-        std::string id = monitors[i].chardev.empty()
-                             ? chardev_from_legacy(monitors[i].spec, "compat_monitor" + std::to_string(i))
-                             : monitors[i].chardev;
-        monitor_hmp_start(id);
+        const auto &m = monitors[i];
+        const std::string id = "compat_monitor" + std::to_string(i);
+        if (m.control) {
+            if (m.chardev.empty()) qmp_start_legacy(m.spec, id, m.pretty);
+            else qmp_start(m.chardev, m.pretty);
+            continue;
+        }
+        monitor_hmp_start(m.chardev.empty() ? chardev_from_legacy(m.spec, id) : m.chardev);
     }
+    if (!cfg.gdb.empty()) gdbstub_start(cfg.gdb);
     // mon:stdio on a serial: the serial's chardev is a mux with a monitor on it.
     for (size_t i = 0; i < serials.size(); i++)
         if (serials[i].rfind("mon:", 0) == 0) monitor_hmp_start("serial" + std::to_string(i));
+
+    // Block nodes and drives; if=virtio drives become virtio-blk devices.
+    std::vector<KeyVals> virtio_drives;
+    block_set_virtio_drive_hook([&](const std::string &id) {
+        KeyVals kv;
+        kv.set("driver", "virtio-blk-device");
+        kv.set("drive", id);
+        virtio_drives.push_back(std::move(kv));
+    });
+    for (const auto &b : cfg.blockdevs) {
+        try {
+            block_open_blockdev(b.kv);
+        } catch (const UsageError &e) {
+            throw UsageError("-blockdev " + b.text + ": " + e.what());
+        }
+    }
+    for (const auto &d : cfg.drives) {
+        try {
+            block_open_drive(d.kv, cfg.snapshot);
+        } catch (const UsageError &e) {
+            throw UsageError("-drive " + d.text + ": " + e.what());
+        }
+    }
 
     // The board: /machine.
     ts_object *machine = object_new_named(object_root(), board, "machine");
@@ -490,6 +524,7 @@ int run_machine(Config &cfg) {
         if (bc->init(machine->instance, &err) != TS_OK) throw UsageError(err.message);
         machine->realized = true;
     }
+    for (const auto &kv : virtio_drives) plug_device(kv);
     for (const auto &kv : cfg.devices) plug_device(kv);
     if (auto d = cfg.machine.find("dumpdtb")) {
         if (Fdt *f = host_machine_fdt()) {
@@ -505,6 +540,7 @@ int run_machine(Config &cfg) {
     if (!cfg.pidfile.empty()) write_pidfile(cfg.pidfile);
     MainLoop::instance().install_termination_signals([](const SignalEvent &ev) {
         error_report(termination_message(ev));
+        qmp_note_shutdown_cause(TS_SHUTDOWN_HOST_QUIT, true);
         g_req.exit_status = 0;
         host_table_get()->request_shutdown(TS_SHUTDOWN_HOST_QUIT, 0);
     });
@@ -517,6 +553,8 @@ int run_machine(Config &cfg) {
     bql_lock();
     vm_stop(RunState::Shutdown);
     vcpus_destroy();
+    qmp_stop_all();
+    block_close_all();
     chardev_remove_all();
     bql_unlock();
     plugin_registry().finish();

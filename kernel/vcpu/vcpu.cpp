@@ -35,6 +35,11 @@ bool g_quit = false;
 bool g_thread_names = false;
 RunState g_state = RunState::Prelaunch;
 std::function<void(unsigned)> g_debug_handler;
+std::vector<std::function<void(RunState)>> g_state_listeners;
+
+void notify_state(RunState s) {
+    for (auto &l : g_state_listeners) l(s);
+}
 
 void vcpu_thread(Vcpu *v) {
     if (g_thread_names) {
@@ -119,6 +124,7 @@ void vm_start() {
         g_state = RunState::Running;
     }
     g_cv.notify_all();
+    notify_state(RunState::Running);
 }
 
 void vm_stop(RunState next) {
@@ -143,6 +149,7 @@ void vm_stop(RunState next) {
     }
     if (had_bql) bql_lock();
     clock_virtual_stop();
+    notify_state(next);
 }
 
 void vcpu_wake(ts_object *cpu_obj) {
@@ -171,5 +178,8 @@ void vcpus_destroy() {
 
 void vcpu_set_thread_names(bool on) { g_thread_names = on; }
 void vcpu_set_debug_handler(std::function<void(unsigned)> h) { g_debug_handler = std::move(h); }
+void vcpu_add_state_listener(std::function<void(RunState)> listener) {
+    g_state_listeners.push_back(std::move(listener));
+}
 
 }  // namespace tessera

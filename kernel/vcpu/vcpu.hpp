@@ -38,4 +38,10 @@ void vcpu_set_thread_names(bool on);
 // Called on the main loop when a vCPU's exec reports TS_CPU_DEBUG.
 void vcpu_set_debug_handler(std::function<void(unsigned cpu)> h);
 
+// Listeners told the new run state after every vm_start (Running) and
+// vm_stop (its `next`, once the vCPUs have left exec), in the order added,
+// on the caller's thread with the kernel lock held. QMP (its STOP/RESUME/
+// SHUTDOWN events) and the gdbstub (stop replies) each add one.
+void vcpu_add_state_listener(std::function<void(RunState)> listener);
+
 }  // namespace tessera

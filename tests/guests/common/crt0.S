@@ -4,6 +4,8 @@
 _start:
   csrr t0, mhartid
   bnez t0, park
+  li t0, 1 << 13       # mstatus.FS = initial: C code may use the FPU
+  csrs mstatus, t0
   la sp, __stack_top
   la t0, __bss_start
   la t1, __bss_end

@@ -40,12 +40,12 @@ static const ts_device_class dev_class = {
     {sizeof(ts_object_class), NULL, 0, TS_STATE_NONE, dev_create, NULL, NULL, NULL, NULL},
     NULL, 1, NULL, NULL,
 };
-static ts_status init(const ts_host *host, ts_error *err) {
+__attribute__((unused)) static ts_status init(const ts_host *host, ts_error *err) {
     (void)host;
     (void)err;
     return TS_OK;
 }
-static const void *get_class(const char *name) { return strcmp(name, TEST_TYPE) == 0 ? &dev_class : NULL; }
+__attribute__((unused)) static const void *get_class(const char *name) { return strcmp(name, TEST_TYPE) == 0 ? &dev_class : NULL; }
 
 #ifndef TEST_NO_DESCRIPTOR
 TESSERA_EXPORT const ts_plugin_descriptor tessera_plugin_descriptor = {

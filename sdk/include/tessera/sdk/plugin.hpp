@@ -61,7 +61,10 @@ inline bool log_enabled(uint64_t mask) { return (*host().log_mask & mask) != 0; 
 #ifndef TESSERA_PLUGIN_BUILD_ID
 #define TESSERA_PLUGIN_BUILD_ID __DATE__ " " __TIME__
 #endif
-#define TESSERA_PLUGIN(NAME, VERSION, TYPES, GET_CLASS)                              \
+#define TESSERA_PLUGIN(NAME, VERSION, TYPES, GET_CLASS) \
+    TESSERA_PLUGIN_WITH_CAPABILITIES(NAME, VERSION, TYPES, GET_CLASS, nullptr)
+// Same, for a plugin that also offers capabilities by id (get_capability).
+#define TESSERA_PLUGIN_WITH_CAPABILITIES(NAME, VERSION, TYPES, GET_CLASS, GET_CAPABILITY) \
     TESSERA_MANIFEST(ts_plugin_manifest_text,                                        \
                      "abi " TS_STR(TESSERA_ABI_MAJOR) "." TS_STR(TESSERA_ABI_MINOR) "\n" \
                      "plugin " NAME "\n"                                             \
@@ -77,4 +80,4 @@ inline bool log_enabled(uint64_t mask) { return (*host().log_mask & mask) != 0; 
     extern "C" TESSERA_EXPORT const ts_plugin_descriptor tessera_plugin_descriptor = { \
         sizeof(ts_plugin_descriptor), TESSERA_ABI_MAJOR, TESSERA_ABI_MINOR, NAME,     \
         VERSION, TESSERA_PLUGIN_BUILD_ID, ts_plugin_manifest_text, ts_plugin_init,   \
-        GET_CLASS, nullptr, nullptr}
+        GET_CLASS, GET_CAPABILITY, nullptr}

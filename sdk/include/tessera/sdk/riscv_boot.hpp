@@ -6,6 +6,8 @@
 
 #include <tessera/sdk/plugin.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -117,11 +119,25 @@ inline uint64_t load_kernel(const std::string &path, uint64_t start, uint64_t ma
     return start;
 }
 
-// Where the reference puts the device tree: the end of RAM (at most 3 GiB
-// above RAM base for 32-bit reach), minus its size, aligned down to 2 MiB.
+// Loads -initrd where the reference puts it: half-way into RAM for small
+// machines, 128 MiB above the kernel otherwise. Returns [start, end).
+inline std::pair<uint64_t, uint64_t> load_initrd(const std::string &path, uint64_t kernel_entry, uint64_t ram_base,
+                                                 uint64_t ram_size) {
+    uint64_t start = kernel_entry + std::min<uint64_t>(ram_size / 2, 128ull << 20);
+    uint64_t ram_end = ram_base + ram_size;
+    if (start >= ram_end) throw Error("not enough memory for the initrd");
+    uint64_t size = 0;
+    ts_error err{};
+    if (host().load_raw(path.c_str(), host().system_as(), start, ram_end - start, &size, &err) != TS_OK)
+        throw Error(std::string("could not load initrd '") + path + "': " + err.message);
+    return {start, start + size};
+}
+
+// Where the reference puts the device tree: the end of RAM, but below 3 GiB
+// (so 32-bit code reaches it), minus its size, aligned down to 2 MiB.
 inline uint64_t fdt_address(uint64_t ram_base, uint64_t ram_size, uint64_t fdt_size) {
-    uint64_t top = ram_base + std::min<uint64_t>(ram_size, 0xc0000000ull);
-    if (fdt_size > top - ram_base) throw Error("not enough memory to place the device tree");
+    uint64_t top = std::min<uint64_t>(ram_base + ram_size, 0xc0000000ull);
+    if (top < ram_base || fdt_size > top - ram_base) throw Error("not enough memory to place the device tree");
     return (top - fdt_size) & ~uint64_t(0x1fffff);
 }
 

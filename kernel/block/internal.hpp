@@ -1,0 +1,13 @@
+// Shared between the block layer's own files only.
+#pragma once
+
+#include "block/block.hpp"
+
+#include <memory>
+
+namespace tessera {
+
+BlockBackend &backend_add(std::unique_ptr<BlockBackend> be);
+bool backend_name_taken(std::string_view name);
+
+}  // namespace tessera
