@@ -1,5 +1,7 @@
 #include "monitor/hmp.hpp"
 
+#include "block/block.hpp"
+#include "chardev/registry.hpp"
 #include "host/host_table.hpp"
 #include "loader/loader.hpp"
 #include "memory/address_space.hpp"
@@ -39,6 +41,13 @@ std::string info_mtree(std::string_view a) {
 }
 std::string info_roms(std::string_view) { return global_roms().info_roms(); }
 std::string info_plugins(std::string_view) { return plugin_registry().describe(); }
+std::string info_block(std::string_view) { return block_info_text(); }
+std::string info_chardev(std::string_view) {
+    std::string s;
+    for (const auto &id : chardev_ids())
+        if (Chardev *c = chardev_find(id)) s += id + ": filename=" + c->filename() + "\n";
+    return s;
+}
 std::string info_cpus(std::string_view) {
     std::ostringstream o;
     for (unsigned i = 0; i < vcpu_count(); i++) {
@@ -63,6 +72,8 @@ const std::array kInfo = {
     Command{"mtree", "[-f]", "show the memory tree (-f: flattened)", info_mtree},
     Command{"roms", "", "show loaded images", info_roms},
     Command{"plugins", "", "show plugins found, loaded and refused", info_plugins},
+    Command{"block", "", "show the block devices", info_block},
+    Command{"chardev", "", "show the character devices", info_chardev},
     Command{"cpus", "", "show infos for each CPU", info_cpus},
     Command{"registers", "", "show the cpu registers", info_registers},
 };

@@ -35,7 +35,8 @@ void vcpus_destroy();
 // Set by -name debug-threads=on: threads are named "CPU n/TCG".
 void vcpu_set_thread_names(bool on);
 
-// Called on the main loop when a vCPU's exec reports TS_CPU_DEBUG.
+// Called on the vCPU's thread when its exec reports TS_CPU_DEBUG (the
+// handler hands the event to the main loop).
 void vcpu_set_debug_handler(std::function<void(unsigned cpu)> h);
 
 // Listeners told the new run state after every vm_start (Running) and
