@@ -230,7 +230,8 @@ ts_status h_gpio_connect(ts_object *src, const char *sname, int sn, ts_object *d
 // ---- time and loop ----
 int64_t h_clock_ns(ts_clock c) { return clock_ns(static_cast<Clock>(c)); }
 ts_timer *h_timer_new(ts_clock c, ts_timer_cb cb, void *opaque) {
-    return reinterpret_cast<ts_timer *>(new Timer(static_cast<Clock>(c), cb, opaque));  // owned via timer_free
+    // Owned by the plugin until timer_free.
+    return reinterpret_cast<ts_timer *>(std::make_unique<Timer>(static_cast<Clock>(c), cb, opaque).release());
 }
 void h_timer_mod(ts_timer *t, int64_t d) { reinterpret_cast<Timer *>(t)->mod(d); }
 void h_timer_del(ts_timer *t) { reinterpret_cast<Timer *>(t)->del(); }
