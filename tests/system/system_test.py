@@ -99,6 +99,15 @@ def case_spike_hello():
         fail("the guest's output is missing")
 
 
+def case_spike_hello_rv32():
+    elf = os.path.join(BUILD, "hello32.elf")
+    if not os.path.exists(elf):
+        skip("riscv64-unknown-elf-gcc not available: hello32.elf was not built")
+    out, _ = run(["-M", "spike", "-cpu", "rv32", "-nographic", "-bios", "none", "-kernel", elf], expect_status=0)
+    if "fib(20) = 06765" not in out:
+        fail("the RV32 guest's output is missing")
+
+
 def case_spike_exit_code():
     elf = os.path.join(BUILD, "exit42.elf")
     if not os.path.exists(elf):
@@ -219,6 +228,7 @@ CASES = {
     "linux-boot-smp2": lambda: case_linux_boot(2),
     "linux-disk": case_linux_disk,
     "spike-hello": case_spike_hello,
+    "spike-hello-rv32": case_spike_hello_rv32,
     "spike-exit-code": case_spike_exit_code,
     "virt-dumpdtb": case_virt_dumpdtb,
     "uboot": case_uboot,
