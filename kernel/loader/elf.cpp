@@ -106,7 +106,7 @@ public:
         info.high = segs.back().addr + segs.back().memsz;  // wraps to 0 only at the very top
         // Everything is checked before the first byte is written.
         for (const Seg &s : segs)
-            if (!is_backed(as, s.addr, s.memsz))
+            if (!any_backed(as, s.addr, s.memsz))
                 fail("ELF segment at " + hex(s.addr) + " is not in guest memory");
         std::vector<std::pair<std::string, uint64_t>> syms;
         if (opts.symbols)
@@ -116,7 +116,7 @@ public:
             const auto data = file_.subspan(s.offset, s.filesz);
             if (opts.roms)
                 opts.roms->add("phdr #" + std::to_string(n++) + ": " + name_, as, s.addr,
-                               std::vector<uint8_t>(data.begin(), data.end()), s.memsz);
+                               std::vector<uint8_t>(data.begin(), data.end()), s.memsz, true);
             else
                 write_image(as, s.addr, data, s.memsz);
         }

@@ -88,11 +88,35 @@ bool is_backed(const AddressSpace &as, uint64_t addr, uint64_t size) {
     return true;
 }
 
+bool any_backed(const AddressSpace &as, uint64_t addr, uint64_t size) {
+    while (size) {
+        const ts_flat_range r = as.lookup(addr);
+        if (r.kind == TS_REGION_RAM || r.kind == TS_REGION_ROM)
+            return true;
+        const uint64_t avail = r.start + (r.length - 1) - addr;
+        if (size - 1 <= avail)
+            return false;
+        addr += avail + 1;
+        size -= avail + 1;
+    }
+    return false;
+}
+
 bool write_image(AddressSpace &as, uint64_t addr, std::span<const uint8_t> data, uint64_t size) {
     bool ok = as.write(addr, data.first(std::min<uint64_t>(data.size(), size)), Access::Loader) == TS_MEMTX_OK;
     // Zero-fill (bss) in bounded pieces: memsz comes from the file.
     static const std::vector<uint8_t> zeros(64 * 1024);
     for (uint64_t done = data.size(); done < size;) {
+        // Holes are skipped whole: a hostile memsz must not cost a write per
+        // 64 KiB of address space.
+        const ts_flat_range r = as.lookup(addr + done);
+        if (r.kind != TS_REGION_RAM && r.kind != TS_REGION_ROM) {
+            const uint64_t hole_left = r.start + (r.length - 1) - (addr + done);
+            ok = false;
+            if (hole_left >= size - done - 1) break;
+            done += hole_left + 1;
+            continue;
+        }
         const uint64_t n = std::min<uint64_t>(zeros.size(), size - done);
         ok &= as.write(addr + done, std::span(zeros).first(n), Access::Loader) == TS_MEMTX_OK;
         done += n;
@@ -146,7 +170,7 @@ SymbolTable &global_symbols() {
 }
 
 void RomRegistry::add(std::string name, AddressSpace &as, uint64_t addr, std::vector<uint8_t> data,
-                      uint64_t size) {
+                      uint64_t size, bool partial) {
     if (size == 0)
         size = data.size();
     if (size == 0)
@@ -162,7 +186,7 @@ void RomRegistry::add(std::string name, AddressSpace &as, uint64_t addr, std::ve
         throw UsageError("rom: requested regions overlap (rom " + name + ". free=" + hex(b.addr + b.size) +
                          ", addr=" + hex(addr) + ")");
     }
-    if (!is_backed(as, addr, size))
+    if (partial ? !any_backed(as, addr, size) : !is_backed(as, addr, size))
         throw UsageError("rom: " + name + " at " + hex(addr) + " is not in guest memory");
     write_image(as, addr, data, size);
     blobs_.push_back(Blob{std::move(name), &as, addr, size, std::move(data)});

@@ -26,6 +26,8 @@ bool file_is_elf(std::string_view path);
 
 // Is every byte of [addr, addr + size) guest RAM or ROM?
 bool is_backed(const AddressSpace &as, uint64_t addr, uint64_t size);
+// Whether any byte of [addr, addr + size) is RAM or ROM.
+bool any_backed(const AddressSpace &as, uint64_t addr, uint64_t size);
 // Write data at addr and zeros after it up to size bytes in all, as a loader
 // (ROM is written too). False if some of it is not RAM or ROM.
 bool write_image(AddressSpace &as, uint64_t addr, std::span<const uint8_t> data, uint64_t size);
@@ -56,8 +58,11 @@ public:
         std::vector<uint8_t> data;
     };
     // Checks for overlap, records the blob and writes it. Throws UsageError.
+    // partial: the blob may hang over holes (an ELF segment that starts with
+    // its headers below RAM, as linkers make them); those bytes are dropped,
+    // as the reference drops them. At least one byte must land.
     void add(std::string name, AddressSpace &as, uint64_t addr, std::vector<uint8_t> data,
-             uint64_t size = 0 /* 0: data.size() */);
+             uint64_t size = 0 /* 0: data.size() */, bool partial = false);
     void rewrite_all() const;   // on system reset
     std::string info_roms() const;
     const std::vector<Blob> &blobs() const { return blobs_; }

@@ -108,6 +108,50 @@ def case_spike_hello_rv32():
         fail("the RV32 guest's output is missing")
 
 
+def case_virt_test_device():
+    reset, failing = os.path.join(BUILD, "reset.elf"), os.path.join(BUILD, "fail.elf")
+    if not os.path.exists(reset):
+        skip("riscv64-unknown-elf-gcc not available")
+    base = ["-M", "virt", "-nographic", "-bios", "none", "-kernel"]
+    # sifive_test reset: the machine reboots (RAM survives, images reload), then powers off.
+    out, _ = run(base + [reset], expect_status=0)
+    if "b1" not in out or "b2" not in out:
+        fail("expected two boots")
+    # -no-reboot: a guest reset ends tessera instead.
+    out, _ = run(base + [reset, "-no-reboot"], expect_status=0)
+    if "b2" in out:
+        fail("-no-reboot rebooted")
+    # -action reboot=shutdown is the same.
+    out, _ = run(base + [reset, "-action", "reboot=shutdown"], expect_status=0)
+    if "b2" in out:
+        fail("-action reboot=shutdown rebooted")
+    # FAIL with a code: that exit status.
+    run(base + [failing], expect_status=3)
+    # -no-shutdown: the guest's poweroff pauses the VM; the monitor still answers.
+    c = Console(base + [reset, "-no-shutdown", "-monitor", "none", "-serial", "stdio",
+                        "-mon", "chardev=m0", "-chardev", "socket,id=m0,path=" + os.path.join(BUILD, "m0.sock") +
+                        ",server=on,wait=off"])
+    c.expect("b2")
+    import socket
+    time.sleep(0.5)
+    if c.p.poll() is not None:
+        fail("-no-shutdown: tessera exited on the guest's poweroff")
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.path.join(BUILD, "m0.sock"))
+    s.sendall(b"info status\r")
+    got = b""
+    deadline = time.time() + 10
+    while b"VM status" not in got or b"\n" not in got.split(b"VM status")[-1]:
+        if time.time() > deadline:
+            fail(f"no answer from the monitor: {got!r}")
+        got += s.recv(4096)
+    if b"shutdown" not in got:
+        fail(f"expected a paused (shutdown) VM: {got!r}")
+    s.sendall(b"quit\r")
+    if c.finish() != 0:
+        fail("quit after -no-shutdown should exit 0")
+
+
 def case_spike_exit_code():
     elf = os.path.join(BUILD, "exit42.elf")
     if not os.path.exists(elf):
@@ -230,6 +274,7 @@ CASES = {
     "spike-hello": case_spike_hello,
     "spike-hello-rv32": case_spike_hello_rv32,
     "spike-exit-code": case_spike_exit_code,
+    "virt-test-device": case_virt_test_device,
     "virt-dumpdtb": case_virt_dumpdtb,
     "uboot": case_uboot,
     "bad-input": case_bad_input,

@@ -273,6 +273,19 @@ TEST_F(LoaderTest, RejectsOverlapsAndUnmappedSegments) {
     }
 }
 
+// Linkers put the ELF headers in the first PT_LOAD, below the text: with RAM
+// at 0x80000000 and -Ttext=0x80000000 that segment starts in a hole. The
+// reference loads the part in RAM; so does tessera (it used to refuse).
+TEST_F(LoaderTest, SegmentHangingOverAHoleLoadsItsRamPart) {
+    Elf64Builder b;
+    std::vector<uint8_t> data(0x1010, 0xab);
+    b.segments.push_back({0x7ffff000, data, 0x1010});
+    load_elf_image("x", b.build(), as, opts);
+    uint8_t got[0x10] = {};
+    EXPECT_EQ(as.read(0x80000000, got), TS_MEMTX_OK);
+    for (uint8_t v : got) EXPECT_EQ(v, 0xab);
+}
+
 TEST_F(LoaderTest, MutatedFilesNeverCrash) {
     const auto good = sample64().build();
     std::mt19937 rng(1234);
