@@ -41,6 +41,7 @@ void device_help() {
     };
     std::map<std::string, std::vector<TypeSummary>> groups;
     for (const auto &t : types_of_kind(TypeKind::Device)) {
+        if (t.category == "board") continue;  // created by boards, not by -device
         auto it = headings.find(t.category);
         groups[it == headings.end() ? "Uncategorized devices" : it->second].push_back(t);
     }

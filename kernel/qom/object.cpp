@@ -304,7 +304,9 @@ static ts_object *object_new_impl(ts_object *parent, std::string_view type, std:
     o->id = std::string(id);
     for (uint32_t i = 0; i < oc->prop_count; i++) {
         ts_object::Prop p{&oc->props[i], std::nullopt};
-        if (p.decl->default_value) p.value = p.decl->default_value;
+        // Defaults go through the same normalisation as user values, so a
+        // "0x1000" default reads back as 4096.
+        if (p.decl->default_value) p.value = prop_normalise(t.name, *p.decl, p.decl->default_value);
         o->props.push_back(p);
     }
     if (!name.empty()) {

@@ -71,7 +71,9 @@ struct ts_host;
  *   type <kind> <type-name> <parent-or-'-'> <category> <description...>
  * kinds: target cpu board device block netdev chardev display audiodev object.
  * category (devices): the -device help group, e.g. storage network input
- * display sound misc uncategorized; '-' for other kinds. */
+ * display sound misc uncategorized, or "board" for devices only boards
+ * create (not listed by -device help); (boards): "default:T1,T2" makes the
+ * board the default machine of targets T1, T2; '-' when none applies. */
 typedef struct ts_plugin_descriptor {
     uint32_t size;
     uint16_t abi_major;

@@ -31,6 +31,6 @@ const void *get_class(const char *name) { return ts::find_class(kClasses, name);
 }  // namespace misc
 
 TESSERA_PLUGIN("device-misc", "0.1.0",
-               "type device riscv.sifive.test - misc SiFive test finisher (poweroff, reset)\n"
-               "type device goldfish_rtc - misc Goldfish real-time clock\n",
+               "type device riscv.sifive.test - board SiFive test finisher (poweroff, reset)\n"
+               "type device goldfish_rtc - board Goldfish real-time clock\n",
                misc::get_class);

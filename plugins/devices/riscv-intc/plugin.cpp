@@ -90,8 +90,8 @@ const void *get_class(const char *name) { return ts::find_class(kClasses, name);
 }  // namespace intc
 
 TESSERA_PLUGIN("device-riscv-intc", "0.1.0",
-               "type device riscv.sifive.plic - misc SiFive platform-level interrupt controller\n"
-               "type device riscv.aclint.swi - misc RISC-V ACLINT machine software interrupts\n"
-               "type device riscv.aclint.mtimer - misc RISC-V ACLINT machine timer\n"
-               "type device riscv.sifive.clint - misc SiFive core-local interruptor (MSWI + MTIMER)\n",
+               "type device riscv.sifive.plic - board SiFive platform-level interrupt controller\n"
+               "type device riscv.aclint.swi - board RISC-V ACLINT machine software interrupts\n"
+               "type device riscv.aclint.mtimer - board RISC-V ACLINT machine timer\n"
+               "type device riscv.sifive.clint - board SiFive core-local interruptor (MSWI + MTIMER)\n",
                intc::get_class);

@@ -44,5 +44,5 @@ const void *get_class(const char *name) { return ts::find_class(kClasses, name);
 }  // namespace serial
 
 TESSERA_PLUGIN("device-serial", "0.1.0",
-               "type device ns16550a - misc 16550A UART\n",
+               "type device ns16550a - board 16550A UART\n",
                serial::get_class);

@@ -100,7 +100,7 @@ Device *as_virtio_device(ts_object *child) {
 }  // namespace virtio
 
 TESSERA_PLUGIN("device-virtio", "0.1.0",
-               "type device virtio-mmio - misc virtio MMIO transport\n"
+               "type device virtio-mmio - board virtio MMIO transport\n"
                "type device virtio-blk-device - storage Virtio block device\n"
                "type device virtio-rng-device - misc Virtio random number generator\n"
                "type device virtio-serial-device - misc Virtio serial bus (one console port)\n"

@@ -1,0 +1,191 @@
+// One RISC-V hart: state, decoded-instruction cache, software TLB and the
+// interpreter loop. No dependency on the plugin ABI.
+#pragma once
+
+#include "bus.hpp"
+#include "cpu_state.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rv {
+
+class Hart;
+struct Insn;
+using Handler = void (*)(Hart &, const Insn &);
+
+// A decoded instruction (compressed ones expanded); lives in a CodePage slot.
+struct Insn {
+    Handler fn;
+    int32_t imm;
+    uint32_t raw;     // the 32-bit (expanded) encoding
+    uint8_t rd, rs1, rs2, rs3;
+    uint8_t len;      // 2 or 4
+    uint8_t pad;
+    uint16_t op;      // index into the decode table
+};
+
+struct Config {
+    unsigned xlen = 64;
+    Extensions ext;
+    uint64_t resetvec = 0x1000;
+    uint64_t hartid = 0;
+    unsigned max_satp_mode = 10;   // 8 sv39, 9 sv48, 10 sv57 (rv32: sv32)
+};
+
+enum class Access : uint8_t { Read = 0, Write = 1, Fetch = 2 };
+
+enum class Exit { Budget, Halted, Stop };
+
+// Decoded instructions of one 4 KiB physical page, one slot per halfword.
+struct CodePage {
+    uint64_t pa;           // page base
+    const uint8_t *host;   // RAM backing of the page
+    std::array<Insn, 2048> slot;
+};
+
+class Hart {
+public:
+    Hart(Bus &bus, const Config &cfg);
+    ~Hart();
+    Hart(const Hart &) = delete;
+    Hart &operator=(const Hart &) = delete;
+
+    void reset();
+    // Run at most `budget` instructions.
+    Exit run(uint64_t budget);
+
+    // ---- thread-safe inputs ----
+    void set_irq_line(int n, bool level);
+    void kick() { check_.store(true, std::memory_order_relaxed); kick_.store(true); }
+    // Ask the run loop to return Exit::Stop (e.g. a device asked for shutdown).
+    void request_stop() { stop_.store(true); kick(); }
+    bool has_work() const;
+
+    // ---- state ----
+    CpuState s{};
+    const Config cfg;
+    Bus &bus;
+    uint64_t pc_;      // pc of the instruction executing
+    uint64_t npc_;     // where it goes next
+
+    // ---- register helpers ----
+    uint64_t xmask() const { return cfg.xlen == 32 ? 0xffffffffull : ~0ull; }
+    uint64_t mip_effective() const;
+    uint64_t time() { return bus.time(); }
+
+    // ---- memory, with translation and protection ----
+    template <class T> T load(uint64_t va);
+    template <class T> void store(uint64_t va, T v);
+    // Host pointer for an aligned read-modify-write (AMO); needs RAM.
+    uint8_t *amo_ptr(uint64_t va, unsigned size, bool is_lr);
+    // Debug translation (no side effects); false if unmapped.
+    bool debug_translate(uint64_t va, Access acc, uint64_t &pa);
+    bool debug_read(uint64_t va, void *buf, size_t len);
+    // Zero a cache block (cbo.zero).
+    void zero_block(uint64_t va);
+
+    // ---- privileged ----
+    [[noreturn]] void raise(uint64_t cause, uint64_t tval = 0) { throw Trap{cause, tval}; }
+    [[noreturn]] void illegal() { raise(EXC_ILLEGAL, cur_raw_); }
+    void take_trap(uint64_t cause, uint64_t tval, bool interrupt);
+    bool check_interrupts();   // takes one if pending and enabled
+    uint64_t csr_rw(unsigned num, unsigned op, uint64_t val, bool do_write);
+    void do_mret();
+    void do_sret();
+    void do_wfi();
+    void sfence_vma(uint64_t va, bool all);
+    void fence_i();
+    void flush_tlb();
+    // Re-arm the Sstc timer from stimecmp/menvcfg (after reset or a snapshot load).
+    void arm_timer_from_state() {
+        bool on = cfg.ext.sstc && (s.menvcfg & menvcfg_bits::STCE);
+        bus.arm_timer(on ? s.stimecmp : ~0ull);
+        request_check();
+    }
+    void request_check() { check_.store(true, std::memory_order_relaxed); }
+    void fs_check();           // illegal if FS == Off
+    void fs_dirty() { s.mstatus |= mstatus_bits::FS; }
+    bool ext_f() const { return (s.misa >> 5) & 1; }
+    bool ext_d() const { return (s.misa >> 3) & 1; }
+    // Invalidate decoded code for guest RAM written from outside (DMA).
+    void invalidate_code(uint64_t pa, uint64_t len);
+    void flush_code();
+
+    // Logging hook for traps (-d int) and new blocks; set by the embedder.
+    void (*on_trap)(void *opaque, const Hart &h, uint64_t cause, uint64_t tval, bool async,
+                    uint64_t epc) = nullptr;
+    // Called when an instruction is decoded into the cache (-d in_asm).
+    void (*on_decode)(void *opaque, const Hart &h, uint64_t pc, const Insn &in) = nullptr;
+    // Called before the first instruction of each straight-line run when
+    // trace_blocks is set (-d exec, -d cpu).
+    void (*on_block)(void *opaque, Hart &h, uint64_t pc) = nullptr;
+    bool trace_blocks = false;
+    // Called at each check boundary of the run loop (pending DMA invalidations).
+    void (*on_check)(void *opaque, Hart &h) = nullptr;
+    void *hook_opaque = nullptr;
+
+    uint32_t cur_raw_ = 0;   // encoding of the executing insn (illegal tval)
+
+    // Software TLB. Entries keep (host - va) so a hit costs one add.
+    // tag_wc: writable, but the page holds decoded code, so stores must
+    // also clear the decoded slots they overwrite (a medium-speed path).
+    struct TlbEntry {
+        uint64_t tag_r = ~0ull, tag_w = ~0ull, tag_wc = ~0ull;
+        uintptr_t addend = 0;
+        uint64_t pa_page = 0;
+    };
+    static constexpr unsigned kTlbSize = 256;
+
+    // ---- internals (public for the exec/csr/mmu files of the core) ----
+    struct XlateInfo {
+        bool cacheable = false;   // PMP uniform over the page
+        bool can_read = false;    // a read of this page would succeed now
+        bool can_write = false;   // a write would succeed without A/D work
+    };
+    unsigned data_priv() const;
+    // Throws Trap on a fault (debug: returns ~0 instead, no side effects).
+    uint64_t translate(uint64_t va, unsigned size, Access acc, unsigned priv, XlateInfo &info,
+                       bool debug = false);
+    bool pmp_check(uint64_t pa, unsigned size, Access acc, unsigned priv, bool &whole_page) const;
+    // A store hit [pa, pa+size): forget decoded instructions overlapping it.
+    void note_store(uint64_t pa, unsigned size);
+    void drop_code_page(uint64_t pa);
+    void tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &info);
+
+    CodePage *code_page(uint64_t pa_page);
+    const Insn &fetch(uint64_t pc);
+    uint32_t fetch_half(uint64_t va);   // slow fetch of 16 bits (MMIO, page crossing)
+    void retire_graveyard();
+
+    std::array<std::array<TlbEntry, kTlbSize>, 4> tlb_{};
+    struct FetchEntry {
+        uint64_t tag = ~0ull;
+        CodePage *page = nullptr;
+    };
+    std::array<FetchEntry, 64> ftlb_{};
+    std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_;
+    std::vector<std::unique_ptr<CodePage>> graveyard_;
+    std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled: avoids 48 KiB allocations
+    Insn scratch_{};            // page-crossing / MMIO instructions (not cached)
+    uint64_t bus_gen_ = 0;
+    bool code_dirty_ = false;   // current page may have been invalidated
+
+    std::atomic<uint64_t> irq_lines_{0};
+    std::atomic<bool> check_{true};
+    std::atomic<bool> kick_{false};
+    std::atomic<bool> stop_{false};
+};
+
+// Decode a 32-bit (possibly expanded) instruction into `out` for this hart's
+// XLEN and extensions; unknown encodings get the illegal-instruction handler.
+void decode(const Hart &h, uint32_t raw, unsigned len, Insn &out);
+
+}  // namespace rv
+
+#include "memory_inl.hpp"
