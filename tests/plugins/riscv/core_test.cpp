@@ -325,6 +325,20 @@ TEST_F(Fixture, InterruptsRespectEnablesAndDelegation) {
     EXPECT_EQ(hart->s.pc, kBase + 0x100 + 4 * rv::irq::MTI + 4);   // vector entry, then one insn
 }
 
+// A read-modify-write of mip (csrrc mip, SSIP) while the PLIC holds the
+// external SEIP line must not latch SEIP into the software-writable bit:
+// once the line drops, SEIP must read 0 (a latched bit hung Linux -smp 2).
+TEST_F(Fixture, MipReadModifyWriteDoesNotLatchExternalSeip) {
+    make();
+    const uint32_t csrrc_mip = i_type(0x344, 5, 3, 6, 0x73);   // csrrc t1, mip, t0
+    load({addi(5, 0, 2), csrrc_mip});
+    hart->set_irq_line(rv::irq::SEI, true);
+    hart->run(2);
+    EXPECT_NE(hart->s.x[6] & (1u << rv::irq::SEI), 0u);   // the read sees the line
+    hart->set_irq_line(rv::irq::SEI, false);
+    EXPECT_EQ(hart->mip_effective() & (1u << rv::irq::SEI), 0u);
+}
+
 TEST_F(Fixture, WfiHaltsUntilInterrupt) {
     make();
     load({kWfi, addi(1, 0, 5)});

@@ -65,6 +65,12 @@ constexpr uint64_t kSInts = 0x222, kAllInts = 0xaaa;
 uint64_t read_mip(Hart &h, unsigned) { return h.mip_effective(); }
 void write_mip(Hart &h, unsigned, uint64_t v) {
     uint64_t mask = kSInts;
+    // SEIP reads as the software bit OR the external line, but CSRRS/CSRRC
+    // must modify only the software bit (privileged spec, mip). The written
+    // value was built from the read: while the line is high and the software
+    // bit is clear, a 1 there is the line echoed back, not a request to set.
+    constexpr uint64_t seip = 1ull << irq::SEI;
+    if ((h.external_lines() & seip) && !(h.s.mip & seip)) v &= ~seip;
     if (h.cfg.ext.sstc && (h.s.menvcfg & menvcfg_bits::STCE)) mask &= ~(1ull << irq::STI);
     h.s.mip = (h.s.mip & ~mask) | (v & mask);
     h.request_check();

@@ -77,6 +77,8 @@ public:
     // ---- register helpers ----
     uint64_t xmask() const { return cfg.xlen == 32 ? 0xffffffffull : ~0ull; }
     uint64_t mip_effective() const;
+    // Interrupt lines driven by devices (mip bit n = line n).
+    uint64_t external_lines() const { return irq_lines_.load(std::memory_order_relaxed); }
     uint64_t time() { return bus.time(); }
 
     // ---- memory, with translation and protection ----
