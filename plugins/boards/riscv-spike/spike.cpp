@@ -40,7 +40,7 @@ void check(ts_status s, const ts_error &err) {
     if (s != TS_OK) throw ts::Error(err.message);
 }
 
-void build_fdt(Spike &s, uint64_t ram_size, ts_object *clint) {
+void build_fdt(Spike &s, uint64_t ram_size, ts_object *clint, bool htif_at_symbols) {
     const auto &h = host();
     ts_error err{};
     check(h.fdt_create(&err), err);
@@ -49,10 +49,13 @@ void build_fdt(Spike &s, uint64_t ram_size, ts_object *clint) {
     };
     cells("/", "#address-cells", {2});
     cells("/", "#size-cells", {2});
-    h.fdt_set_prop_str("/", "compatible", "ucb,spike-bare-dev");
-    h.fdt_set_prop_str("/", "model", "ucb,spike-bare,qemu");
+    h.fdt_set_prop_str("/", "compatible", "ucbbar,spike-bare-dev");
+    h.fdt_set_prop_str("/", "model", "ucbbar,spike-bare,qemu");
     h.fdt_add_node("/htif");
     h.fdt_set_prop_str("/htif", "compatible", "ucb,htif0");
+    // Without tohost/fromhost symbols, firmware finds HTIF by this reg
+    // (tohost at its base, fromhost 8 bytes above).
+    if (!htif_at_symbols) cells("/htif", "reg", {0, uint32_t(kHtif.base), 0, uint32_t(kHtif.size)});
     h.fdt_add_node("/cpus");
     cells("/cpus", "#address-cells", {1});
     cells("/cpus", "#size-cells", {0});
@@ -95,6 +98,7 @@ void build_fdt(Spike &s, uint64_t ram_size, ts_object *clint) {
         cells(c.c_str(), "reg", {0, uint32_t(kClint.base), 0, uint32_t(kClint.size)});
     }
     h.fdt_add_node("/chosen");
+    h.fdt_set_prop_str("/chosen", "stdout-path", "/htif");
     std::string append = ts::riscv::cfg("append");
     if (!append.empty()) h.fdt_set_prop_str("/chosen", "bootargs", append.c_str());
 }
@@ -134,7 +138,9 @@ void spike_init(Spike &s) {
     uint64_t fw_entry = kDram.base, fw_end = kDram.base, start = kDram.base;
     const std::string bios = ts::riscv::cfg("bios"), kernel = ts::riscv::cfg("kernel");
     bool have_fw = ts::riscv::load_firmware(
-        bios, {xlen == 32 ? "opensbi-riscv32-generic-fw_dynamic.bin" : "opensbi-riscv64-generic-fw_dynamic.bin",
+        // The ELF first, as the reference: HTIF may be found through its symbols.
+        bios, {xlen == 32 ? "opensbi-riscv32-generic-fw_dynamic.elf" : "opensbi-riscv64-generic-fw_dynamic.elf",
+               "fw_dynamic.elf", xlen == 32 ? "opensbi-riscv32-generic-fw_dynamic.bin" : "opensbi-riscv64-generic-fw_dynamic.bin",
                "fw_dynamic.bin"},
         kDram.base, ram_size, fw_entry, fw_end);
     ts::riscv::FwDynamicInfo fw;
@@ -156,7 +162,7 @@ void spike_init(Spike &s) {
     h.region_add(sysmem, htif_base, s.htif->region(custom ? fromhost - tohost + 8 : kHtif.size, fromhost - tohost),
                  1);
 
-    build_fdt(s, ram_size, clint);
+    build_fdt(s, ram_size, clint, custom);
     std::string dtb = ts::riscv::cfg("dtb");
     if (!dtb.empty()) check(h.fdt_load(dtb.c_str(), &err), err);
     size_t fdt_size = 0;
