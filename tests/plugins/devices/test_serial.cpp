@@ -19,7 +19,7 @@ protected:
 };
 
 TEST_F(SerialTest, ManifestNamesTheType) {
-    EXPECT_NE(std::string(plugin->descriptor()->manifest).find("type device ns16550a - misc"), std::string::npos);
+    EXPECT_NE(std::string(plugin->descriptor()->manifest).find("type device ns16550a - board"), std::string::npos);
     EXPECT_EQ(plugin->device_class("nope"), nullptr);
 }
 

@@ -39,7 +39,7 @@ struct Recorder {
         return TS_MEMTX_OK;
     }
     ts_mmio_ops ops(uint8_t min_a, uint8_t max_a, bool little = true) {
-        return ts_mmio_ops{sizeof(ts_mmio_ops), read, write, min_a, max_a, uint8_t(little)};
+        return ts_mmio_ops{sizeof(ts_mmio_ops), read, write, min_a, max_a, uint8_t(!little)};
     }
 };
 
@@ -246,7 +246,7 @@ TEST(Access, BigEndianDevice) {
 TEST(Access, DeviceErrorsAreReported) {
     Machine m;
     ts_mmio_ops ops{sizeof ops, nullptr,
-                    [](void *, uint64_t, unsigned, uint64_t) { return TS_MEMTX_ERROR; }, 0, 0, 1};
+                    [](void *, uint64_t, unsigned, uint64_t) { return TS_MEMTX_ERROR; }, 0, 0, 0};
     auto mmio = make_mmio("bad", 0x10, ops, nullptr);
     region_add(*m.system, 0, *mmio);
     uint32_t v = 1;
