@@ -152,6 +152,17 @@ def case_virt_test_device():
         fail("quit after -no-shutdown should exit 0")
 
 
+def case_spike_opensbi():
+    # The default firmware on spike: OpenSBI finds HTIF through the device
+    # tree and prints its banner there (then, with no kernel, has nothing to run).
+    c = Console(["-M", "spike", "-nographic"])
+    c.expect("OpenSBI v")
+    c.expect("Platform Name")
+    c.expect("ucbbar,spike-bare,qemu")
+    c.p.kill()
+    c.p.wait()
+
+
 def case_spike_exit_code():
     elf = os.path.join(BUILD, "exit42.elf")
     if not os.path.exists(elf):
@@ -274,6 +285,7 @@ CASES = {
     "spike-hello": case_spike_hello,
     "spike-hello-rv32": case_spike_hello_rv32,
     "spike-exit-code": case_spike_exit_code,
+    "spike-opensbi": case_spike_opensbi,
     "virt-test-device": case_virt_test_device,
     "virt-dumpdtb": case_virt_dumpdtb,
     "uboot": case_uboot,

@@ -17,7 +17,8 @@ Htif::Htif(ts_object *owner) : owner_(owner) {
     console_ = host().serial_attach(0, &ops, this);
 }
 
-ts_region *Htif::region(uint64_t size, uint64_t fromhost_off) {
+ts_region *Htif::region(uint64_t size, uint64_t tohost_off, uint64_t fromhost_off) {
+    tohost_off_ = tohost_off;
     fromhost_off_ = fromhost_off;
     static ts_mmio_ops ops = kOps;
     ops.read = read;
@@ -28,7 +29,7 @@ ts_region *Htif::region(uint64_t size, uint64_t fromhost_off) {
 ts_memtx Htif::read(void *opaque, uint64_t off, unsigned size, uint64_t *val) {
     auto *h = static_cast<Htif *>(opaque);
     uint64_t v = 0;
-    if (off < 8) v = h->tohost_ >> (off * 8);
+    if (off >= h->tohost_off_ && off < h->tohost_off_ + 8) v = h->tohost_ >> ((off - h->tohost_off_) * 8);
     else if (off >= h->fromhost_off_ && off < h->fromhost_off_ + 8) v = h->fromhost_ >> ((off - h->fromhost_off_) * 8);
     *val = size == 8 ? v : v & ((1ull << (size * 8)) - 1);
     return TS_MEMTX_OK;
@@ -43,11 +44,12 @@ ts_memtx Htif::write(void *opaque, uint64_t off, unsigned size, uint64_t val) {
             reg = (reg & ~mask) | ((val << (o * 8)) & mask);
         }
     };
-    if (off < 8) {
-        merge(h->tohost_, off);
+    if (off >= h->tohost_off_ && off < h->tohost_off_ + 8) {
+        const uint64_t o = off - h->tohost_off_;
+        merge(h->tohost_, o);
         // A command is complete when its upper half is written (RV32 writes
         // the low word first) or in one 8-byte store.
-        if (off + size == 8 && h->tohost_ != 0) h->command(h->tohost_);
+        if (o + size == 8 && h->tohost_ != 0) h->command(h->tohost_);
     } else if (off >= h->fromhost_off_ && off < h->fromhost_off_ + 8) {
         merge(h->fromhost_, off - h->fromhost_off_);
     }

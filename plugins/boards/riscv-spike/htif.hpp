@@ -14,8 +14,8 @@ namespace spike {
 class Htif {
 public:
     explicit Htif(ts_object *owner);
-    // The MMIO region covering tohost (offset 0) and fromhost (fromhost_off).
-    ts_region *region(uint64_t size, uint64_t fromhost_off);
+    // The MMIO region covering tohost and fromhost at the given offsets.
+    ts_region *region(uint64_t size, uint64_t tohost_off, uint64_t fromhost_off);
 
 private:
     static ts_memtx read(void *opaque, uint64_t off, unsigned size, uint64_t *val);
@@ -28,7 +28,7 @@ private:
 
     ts_object *owner_;
     ts_chardev_fe *console_ = nullptr;
-    uint64_t tohost_ = 0, fromhost_ = 0, fromhost_off_ = 8;
+    uint64_t tohost_ = 0, fromhost_ = 0, tohost_off_ = 8, fromhost_off_ = 0;
     std::deque<uint8_t> input_;
     bool getc_pending_ = false;
 };

@@ -7,6 +7,7 @@
 #include <tessera/sdk/riscv_boot.hpp>
 #include <tessera/sdk/riscv_cpu.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,7 +55,7 @@ void build_fdt(Spike &s, uint64_t ram_size, ts_object *clint, bool htif_at_symbo
     h.fdt_add_node("/htif");
     h.fdt_set_prop_str("/htif", "compatible", "ucb,htif0");
     // Without tohost/fromhost symbols, firmware finds HTIF by this reg
-    // (tohost at its base, fromhost 8 bytes above).
+    // (fromhost at its base, tohost 8 bytes above).
     if (!htif_at_symbols) cells("/htif", "reg", {0, uint32_t(kHtif.base), 0, uint32_t(kHtif.size)});
     h.fdt_add_node("/cpus");
     cells("/cpus", "#address-cells", {1});
@@ -158,9 +159,14 @@ void spike_init(Spike &s) {
     bool custom = h.symbol_lookup("tohost", &tohost) == TS_OK;
     if (custom && h.symbol_lookup("fromhost", &fromhost) != TS_OK) fromhost = tohost + 8;
     s.htif = std::make_unique<spike::Htif>(s.obj);
-    uint64_t htif_base = custom ? tohost : kHtif.base;
-    h.region_add(sysmem, htif_base, s.htif->region(custom ? fromhost - tohost + 8 : kHtif.size, fromhost - tohost),
-                 1);
+    if (custom) {
+        const uint64_t base = std::min(tohost, fromhost), end = std::max(tohost, fromhost) + 8;
+        h.region_add(sysmem, base, s.htif->region(end - base, tohost - base, fromhost - base), 1);
+    } else {
+        // Without symbols firmware finds HTIF through the device tree's reg:
+        // fromhost at its base, tohost 8 bytes above (OpenSBI's convention).
+        h.region_add(sysmem, kHtif.base, s.htif->region(kHtif.size, 8, 0), 1);
+    }
 
     build_fdt(s, ram_size, clint, custom);
     std::string dtb = ts::riscv::cfg("dtb");
