@@ -1,3 +1,4 @@
+#include "plugins/abi_guard.hpp"
 #include "block/host_glue.hpp"
 
 #include "block/block.hpp"
@@ -11,25 +12,7 @@ namespace tessera {
 
 namespace {
 
-void set_err(ts_error *err, std::string_view msg) {
-    if (!err) return;
-    size_t n = std::min(msg.size(), sizeof(err->message) - 1);
-    std::memcpy(err->message, msg.data(), n);
-    err->message[n] = 0;
-}
 
-template <class F>
-ts_status guarded(ts_error *err, F &&f) noexcept {
-    try {
-        f();
-        return TS_OK;
-    } catch (const std::exception &e) {
-        set_err(err, e.what());
-    } catch (...) {
-        set_err(err, "unknown error");
-    }
-    return TS_ERROR;
-}
 
 // Devices may call from any thread; nodes see one request at a time.
 std::mutex g_io;

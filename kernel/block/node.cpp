@@ -1,3 +1,4 @@
+#include "plugins/abi_guard.hpp"
 #include "block/node.hpp"
 
 #include "plugins/registry.hpp"
@@ -32,25 +33,7 @@ std::map<ts_object *, BlockNode *> &by_object() { return the_graph().by_object; 
 
 constexpr std::array<const char *, 4> kPermNames = {"consistent read", "write", "write unchanged", "resize"};
 
-void set_err(ts_error *err, std::string_view msg) {
-    if (!err) return;
-    size_t n = std::min(msg.size(), sizeof(err->message) - 1);
-    std::memcpy(err->message, msg.data(), n);
-    err->message[n] = 0;
-}
 
-template <class F>
-ts_status guarded(ts_error *err, F &&f) noexcept {
-    try {
-        f();
-        return TS_OK;
-    } catch (const std::exception &e) {
-        set_err(err, e.what());
-    } catch (...) {
-        set_err(err, "unknown error");
-    }
-    return TS_ERROR;
-}
 
 // Removes a plugin node's instance from the object tree (its class's destroy
 // runs there).

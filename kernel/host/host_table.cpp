@@ -1,3 +1,4 @@
+#include "plugins/abi_guard.hpp"
 #include "host/host_table.hpp"
 
 #include "block/host_glue.hpp"
@@ -44,27 +45,8 @@ Fdt &machine_fdt() {
 }
 void machine_fdt_reset() { g_fdt = std::make_unique<Fdt>(); }
 
-void set_err(ts_error *err, std::string_view msg) {
-    if (!err) return;
-    size_t n = std::min(msg.size(), sizeof(err->message) - 1);
-    std::memcpy(err->message, msg.data(), n);
-    err->message[n] = 0;
-}
+void set_err(ts_error *err, std::string_view msg) { set_abi_error(err, msg); }
 
-// Runs f; a C++ exception becomes TS_ERROR with its message (never crosses
-// the ABI).
-template <class F>
-ts_status guarded(ts_error *err, F &&f) noexcept {
-    try {
-        f();
-        return TS_OK;
-    } catch (const std::exception &e) {
-        set_err(err, e.what());
-    } catch (...) {
-        set_err(err, "unknown error");
-    }
-    return TS_ERROR;
-}
 
 ts_region *keep(RegionPtr r) {
     g_regions.push_back(std::move(r));
