@@ -139,7 +139,7 @@ void requests_bh(void *) {
     }
     const bool pause = cause != TS_SHUTDOWN_HOST_QUIT &&
                        (g_req.cfg->no_shutdown || g_req.cfg->actions.get("shutdown") == "pause");
-    vm_stop(pause ? RunState::Shutdown : RunState::Shutdown);
+    vm_stop(RunState::Shutdown);
     if (pause) return;  // stays up, paused, for the monitor
     g_req.exit_status = status;
     MainLoop::instance().quit();
