@@ -22,19 +22,16 @@ def make_plugins(folder, n):
                         "-o", os.path.join(folder, f"bench-{i}.so"), PLUGIN_SRC], check=True)
 
 
+MEASURE = None  # bench/measure.c, compiled at start
+
+
 def measure(cmd, env):
     """Wall time (s) and peak RSS (KiB) of one run that reads 'quit'."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, env=env)
-    p.stdin.write(b"quit\n")
-    p.stdin.close()
-    _, status, usage = os.wait4(p.pid, 0)
-    dt = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        sys.exit(f"{cmd[0]} exited with {p.returncode}")
-    return dt, usage.ru_maxrss
+    out = subprocess.run([MEASURE] + cmd, env=env, capture_output=True, text=True, check=True).stdout.split()
+    ns, rss, status = int(out[0]), int(out[1]), int(out[2])
+    if status != 0:
+        sys.exit(f"{cmd[0]} exited with {status}")
+    return ns / 1e9, rss
 
 
 def bench(name, cmd, env):
@@ -53,7 +50,10 @@ def main():
     if not os.path.exists(TESSERA):
         sys.exit(f"build tessera first ({TESSERA} missing)")
     args = ["-M", "none", "-display", "none", "-monitor", "stdio"]
+    global MEASURE
     with tempfile.TemporaryDirectory() as tmp:
+        MEASURE = os.path.join(tmp, "measure")
+        subprocess.run(["cc", "-O2", "-o", MEASURE, os.path.join(ROOT, "bench", "measure.c")], check=True)
         plugdir = os.path.join(tmp, "plugins")
         os.mkdir(plugdir)
         make_plugins(plugdir, 50)
