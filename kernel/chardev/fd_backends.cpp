@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <array>
+#include "files/fdset.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -22,7 +24,7 @@ std::string errno_text() { return std::strerror(errno); }
 
 int open_or_throw(const std::string &path, int flags)
 {
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0666);
+    int fd = file_open(path, flags);  // also /dev/fdset/N
     if (fd < 0)
         throw UsageError("Could not open '" + path + "': " + errno_text());
     return fd;

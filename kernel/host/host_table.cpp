@@ -2,6 +2,7 @@
 #include "host/host_table.hpp"
 
 #include "block/host_glue.hpp"
+#include "files/fdset.hpp"
 #include "host/chardev_fe.hpp"
 #include "loader/loader.hpp"
 #include "log/log.hpp"
@@ -375,6 +376,17 @@ ts_net_client *h_net_attach(ts_object *, const char *prop, ts_error *err) {
 }
 ts_status h_net_send(ts_net_client *, const uint8_t *, size_t) { return TS_ERROR; }
 
+// ---- files ----
+int h_open_file(const char *path, int flags, int mode, ts_error *err) {
+    int fd = file_open(path, flags, static_cast<unsigned>(mode));
+    if (fd < 0) {
+        const int saved = errno;  // callers may still look at errno
+        if (err) std::snprintf(err->message, sizeof err->message, "Could not open '%s': %s", path, std::strerror(saved));
+        errno = saved;
+    }
+    return fd;
+}
+
 const ts_host kHost = {
     sizeof(ts_host), TESSERA_ABI_MAJOR, TESSERA_ABI_MINOR,
     &g_log_mask, h_log, h_error_report, h_error_set, h_get_capability,
@@ -398,6 +410,7 @@ const ts_host kHost = {
     block_host_attach, block_host_pread, block_host_pwrite, block_host_flush, block_host_length,
     block_host_read_only,
     h_net_attach, h_net_send,
+    h_open_file,
 };
 
 }  // namespace

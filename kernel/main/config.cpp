@@ -1,5 +1,6 @@
 #include "main/config.hpp"
 
+#include "files/fdset.hpp"
 #include "log/log.hpp"
 #include "options/readconfig.hpp"
 #include "qom/object.hpp"
@@ -228,6 +229,19 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
                  throw UsageError("-audiodev " + a + ": audiodev driver '" + d +
                                   "' is not available: no audio plugin provides it (available: none)");
              c.audiodevs.push_back(std::move(kv));
+         }},
+        {"add-fd", [](Config &, const std::string &a) {
+             KeyVals kv = keyval_for("add-fd", a, {});
+             for (auto &[k, v] : kv.items)
+                 if (k != "fd" && k != "set" && k != "opaque")
+                     throw UsageError("-add-fd " + a + ": Invalid parameter '" + k + "'");
+             if (!kv.has("fd")) throw UsageError("-add-fd " + a + ": fd option is required and must be non-negative");
+             if (!kv.has("set")) throw UsageError("-add-fd " + a + ": set option is required and must be non-negative");
+             try {
+                 fdset_add(parse_int(kv.get("set")), static_cast<int>(parse_int(kv.get("fd"))), kv.get("opaque"));
+             } catch (const UsageError &e) {
+                 throw UsageError("-add-fd " + a + ": " + e.what());
+             }
          }},
         {"pidfile", [](Config &c, const std::string &a) { c.pidfile = a; }},
         {"daemonize", [](Config &c, const std::string &) { c.daemonize = true; }},

@@ -79,8 +79,9 @@ public:
         if (str("aio") == "native" && !direct_)
             throw ts::Error("aio=native was specified, but it requires cache.direct=on, which was not specified.");
         int flags = (flag("read-only") ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct_ ? O_DIRECT : 0);
-        do fd_ = ::open(filename_.c_str(), flags);
-        while (fd_ < 0 && errno == EINTR);
+        // Through the kernel so that /dev/fdset/N (-add-fd) works too.
+        ts_error oerr{};
+        fd_ = ts::host().open_file(filename_.c_str(), flags, 0, &oerr);
         if (fd_ < 0) {
             if (errno == EINVAL && direct_)
                 throw ts::Error("Could not open '" + filename_ + "': filesystem does not support O_DIRECT");

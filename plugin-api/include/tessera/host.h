@@ -197,6 +197,11 @@ typedef struct ts_host {
     int (*block_read_only)(ts_block_be *be);
     ts_net_client *(*net_attach)(ts_object *obj, const char *prop_name, ts_error *err);
     ts_status (*net_send)(ts_net_client *nc, const uint8_t *frame, size_t len);
+
+    /* ---- Files ---- */
+    /* open(2) for plugins: also resolves /dev/fdset/N (-add-fd) the way the
+     * kernel does. Returns an fd (O_CLOEXEC) or -1 with err filled. */
+    int (*open_file)(const char *path, int flags, int mode, ts_error *err);
 } ts_host;
 
 #define TS_SHUTDOWN_GUEST_POWEROFF 1
