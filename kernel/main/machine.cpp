@@ -20,6 +20,7 @@
 #include "monitor/hmp.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
+#include "secrets/secret.hpp"
 #include "vcpu/vcpu.hpp"
 
 #include <fcntl.h>
@@ -75,9 +76,19 @@ const ts_object_class kRamBackend = {sizeof(ts_object_class), kRamBackendProps, 
 const ts_object_class kFileBackend = {sizeof(ts_object_class), kRamBackendProps, 4, TS_STATE_NONE, backend_create,
                                       nullptr, nullptr, nullptr, nullptr};
 
+const char *const kSecretFormats[] = {"raw", "base64", nullptr};
+const ts_prop_decl kSecretProps[] = {
+    {sizeof(ts_prop_decl), "data", TS_PROP_STRING, nullptr, 0, 0, nullptr, nullptr, "the secret itself"},
+    {sizeof(ts_prop_decl), "file", TS_PROP_STRING, nullptr, 0, 0, nullptr, nullptr, "a file holding the secret"},
+    {sizeof(ts_prop_decl), "format", TS_PROP_ENUM, "raw", 0, 0, kSecretFormats, nullptr, "how data/file is encoded"},
+};
+const ts_object_class kSecret = {sizeof(ts_object_class), kSecretProps, 3, TS_STATE_NONE, backend_create,
+                                 nullptr, nullptr, nullptr, nullptr};
+
 void register_builtin_types() {
     for (auto [name, cls, desc] : {std::tuple{"memory-backend-ram", &kRamBackend, "RAM backend (anonymous memory)"},
-                                   std::tuple{"memory-backend-file", &kFileBackend, "RAM backend (a file)"}}) {
+                                   std::tuple{"memory-backend-file", &kFileBackend, "RAM backend (a file)"},
+                                   std::tuple{"secret", &kSecret, "a password or key (data= or file=, raw or base64)"}}) {
         TypeImpl t;
         t.name = name;
         t.kind = TypeKind::Object;
@@ -293,6 +304,14 @@ void check_objects(const Config &cfg) {
             if (!cfg.machine.has("memory-backend") || cfg.machine.get("memory-backend") != o.get("id"))
                 throw UsageError("-object " + t + ",id=" + o.get("id") +
                                  ": memory backends are only used as the machine's memory-backend in tessera yet");
+            continue;
+        }
+        if (t == "secret") {
+            try {
+                secret_add(o);
+            } catch (const UsageError &e) {
+                throw UsageError("-object secret,id=" + o.get("id") + ": " + e.what());
+            }
             continue;
         }
         throw UsageError("-object " + t + ": object type not implemented in tessera yet");

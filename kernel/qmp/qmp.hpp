@@ -5,6 +5,9 @@
 #pragma once
 
 #include "options/json.hpp"
+#include "options/keyval.hpp"
+
+#include <functional>
 
 #include <string>
 #include <string_view>
@@ -48,6 +51,12 @@ void qmp_note_shutdown_cause(int ts_cause, bool from_signal = false);
 // {"guest": true, "reason": "guest-reset"} unless the reset came from QMP's
 // system_reset (which reported it already).
 void qmp_reset_done();
+
+// set-action: called with the -action keys given ("reboot", "shutdown",
+// "panic", "watchdog"), values already checked against the reference's
+// enums. The kernel applies them as it does -action. Without a hook the
+// command fails.
+void qmp_set_action_hook(std::function<void(const KeyVals &)> hook);
 
 // Closes every QMP client and listener (at exit, after flushing output).
 void qmp_stop_all();

@@ -2,6 +2,9 @@
 #pragma once
 
 #include "qmp/qmp.hpp"
+#include "qmp/session.hpp"
+
+#include <string_view>
 
 namespace tessera {
 
@@ -12,5 +15,19 @@ void qmp_note_quit();
 void qmp_note_host_reset();
 // Sends a STOP held back while the run state settles (see server.cpp).
 void qmp_flush_state_events();
+
+// A name of the reference's MigrationCapability enum (commands.cpp).
+bool qmp_migration_capability_known(std::string_view name);
+
+// Commands of probe.cpp (libvirt's capability probe and domain start).
+Json cmd_query_command_line_options(QmpCall &call);
+Json cmd_query_tpm_models(QmpCall &call);
+Json cmd_query_tpm_types(QmpCall &call);
+Json cmd_query_migrate_capabilities(QmpCall &call);
+Json cmd_migrate_set_capabilities(QmpCall &call);
+Json cmd_query_iothreads(QmpCall &call);
+Json cmd_query_jobs(QmpCall &call);
+Json cmd_query_named_block_nodes(QmpCall &call);
+Json cmd_set_action(QmpCall &call);
 
 }  // namespace tessera
