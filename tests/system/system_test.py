@@ -71,6 +71,24 @@ def case_linux_boot(smp):
         fail(f"poweroff should exit 0, got {status}")
 
 
+def case_linux_rtc_dtb():
+    # -rtc base= reaches the guest through the goldfish RTC, and a -dtb file
+    # replaces the generated tree but still gets -append and the initrd.
+    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), GUEST_DIR + "-date",
+                        os.path.join(HERE, "init-date.sh")])
+    if r.returncode == 77:
+        skip("guest images not available")
+    image, initrd = os.path.join(GUEST_DIR + "-date", "Image"), os.path.join(GUEST_DIR + "-date", "initrd.cpio.gz")
+    with tempfile.TemporaryDirectory() as tmp:
+        dtb = os.path.join(tmp, "virt.dtb")
+        run(["-M", f"virt,dumpdtb={dtb}", "-m", "512M"], expect_status=0)
+        out, _ = run(["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
+                      "-append", "console=ttyS0 quiet", "-rtc", "base=2020-01-02T03:04:05", "-dtb", dtb],
+                     timeout=600, expect_status=0)
+    if "GUEST-DATE 2020-01-02T03 RTC 2020-01-02" not in out:
+        fail("the guest did not see the -rtc base date")
+
+
 def case_linux_disk():
     image, initrd = guest()
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,6 +300,7 @@ CASES = {
     "linux-boot-smp1": lambda: case_linux_boot(1),
     "linux-boot-smp2": lambda: case_linux_boot(2),
     "linux-disk": case_linux_disk,
+    "linux-rtc-dtb": case_linux_rtc_dtb,
     "spike-hello": case_spike_hello,
     "spike-hello-rv32": case_spike_hello_rv32,
     "spike-exit-code": case_spike_exit_code,

@@ -117,15 +117,22 @@ void build(Machine &m) {
     } else if (!initrd.empty()) {
         throw ts::Error("-initrd needs -kernel");
     }
-    build_fdt(m, ts::riscv::cfg("append"));
+    // -dtb replaces the generated tree; /chosen still gets -append and the
+    // initrd, as the reference does.
+    const std::string dtb = ts::riscv::cfg("dtb"), append = ts::riscv::cfg("append");
+    if (dtb.empty()) {
+        build_fdt(m, append);
+    } else {
+        check(h.fdt_load(dtb.c_str(), &err), err);
+        h.fdt_add_node("/chosen");  // fails harmlessly when it exists
+        if (!append.empty()) h.fdt_set_prop_str("/chosen", "bootargs", append.c_str());
+    }
     if (!initrd.empty()) {
         auto [start, end] = ts::riscv::load_initrd(initrd, kernel_entry, kDramBase, m.ram_size);
         const uint32_t s[] = {uint32_t(start >> 32), uint32_t(start)}, e[] = {uint32_t(end >> 32), uint32_t(end)};
         h.fdt_set_prop_cells("/chosen", "linux,initrd-start", s, 2);
         h.fdt_set_prop_cells("/chosen", "linux,initrd-end", e, 2);
     }
-    const std::string dtb = ts::riscv::cfg("dtb");
-    if (!dtb.empty()) check(h.fdt_load(dtb.c_str(), &err), err);
     size_t fdt_size = 0;
     const void *blob = h.fdt_blob(&fdt_size);
     const uint64_t fdt_addr = ts::riscv::fdt_address(kDramBase, m.ram_size, fdt_size);
