@@ -484,6 +484,16 @@ int run_machine(Config &cfg) {
         serial_set_chardev(static_cast<unsigned>(i), id);
     }
     qmp_set_identity({cfg.name, cfg.uuid.empty() ? "00000000-0000-0000-0000-000000000000" : cfg.uuid, cfg.target});
+    {
+        // The monitor reaches QMP and the gdbstub through hooks (they are
+        // built on top of it).
+        HmpHooks hk;
+        hk.emit_event = [](std::string_view e) { qmp_emit_event(e); };
+        hk.gdbserver = [](std::string_view spec) { gdbstub_start(spec); };
+        hk.name = cfg.name;
+        if (!cfg.uuid.empty()) hk.uuid = cfg.uuid;
+        hmp_set_hooks(std::move(hk));
+    }
     for (size_t i = 0; i < monitors.size(); i++) {
         const auto &m = monitors[i];
         const std::string id = "compat_monitor" + std::to_string(i);

@@ -1,10 +1,13 @@
 #include "monitor/hmp.hpp"
+#include "monitor/hmp_internal.hpp"
 
 #include "block/block.hpp"
 #include "chardev/registry.hpp"
 #include "host/host_table.hpp"
 #include "loader/loader.hpp"
+#include "log/log.hpp"
 #include "memory/address_space.hpp"
+#include "options/error.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
 #include "vcpu/vcpu.hpp"
@@ -12,6 +15,7 @@
 #include <tessera/host.h>
 
 #include <array>
+#include <cstring>
 #include <sstream>
 
 #ifndef TESSERA_VERSION
@@ -22,48 +26,84 @@ namespace tessera {
 
 namespace {
 
+using hmp::ArgError;
+using hmp::trim;
+
+HmpHooks &hooks() {
+    static HmpHooks h;
+    return h;
+}
+
 struct Command {
     std::string_view name, args, help;
-    std::string (*run)(std::string_view args);
+    std::string (*run)(HmpState &st, std::string_view args);
 };
 
-std::string cmd_help(std::string_view);
+std::string cmd_help(HmpState &, std::string_view);
 
-std::string info_version(std::string_view) { return TESSERA_VERSION "\n"; }
-std::string info_status(std::string_view) {
+std::string info_version(HmpState &, std::string_view) { return TESSERA_VERSION "\n"; }
+std::string info_status(HmpState &, std::string_view) {
     RunState s = runstate();
     return std::string("VM status: ") + (s == RunState::Running ? "running" : s == RunState::Prelaunch ? "paused (prelaunch)" : s == RunState::Shutdown ? "paused (shutdown)" : "paused") + "\n";
 }
-std::string info_qtree(std::string_view) { return object_tree_text(); }
-std::string info_mtree(std::string_view a) {
+std::string info_qtree(HmpState &, std::string_view) { return object_tree_text(); }
+std::string info_mtree(HmpState &, std::string_view a) {
     const AddressSpace *spaces[] = {host_system_as()};
     return mtree_text(spaces, a.find("-f") != std::string_view::npos);
 }
-std::string info_roms(std::string_view) { return global_roms().info_roms(); }
-std::string info_plugins(std::string_view) { return plugin_registry().describe(); }
-std::string info_block(std::string_view) { return block_info_text(); }
-std::string info_chardev(std::string_view) {
+std::string info_roms(HmpState &, std::string_view) { return global_roms().info_roms(); }
+std::string info_plugins(HmpState &, std::string_view) { return plugin_registry().describe(); }
+std::string info_block(HmpState &, std::string_view) { return block_info_text(); }
+std::string info_chardev(HmpState &, std::string_view) {
     std::string s;
     for (const auto &id : chardev_ids())
         if (Chardev *c = chardev_find(id)) s += id + ": filename=" + c->filename() + "\n";
     return s;
 }
-std::string info_cpus(std::string_view) {
+std::string info_cpus(HmpState &st, std::string_view) {
     std::ostringstream o;
     for (unsigned i = 0; i < vcpu_count(); i++) {
         auto *cls = vcpu_class(i);
-        o << (i == 0 ? "* " : "  ") << "CPU #" << i << ": pc=0x" << std::hex << cls->get_pc(vcpu_instance(i))
+        o << (i == st.cpu ? "* " : "  ") << "CPU #" << i << ": pc=0x" << std::hex << cls->get_pc(vcpu_instance(i))
           << std::dec << " thread_id=" << i << "\n";
     }
     return o.str();
 }
-std::string info_registers(std::string_view) {
-    if (vcpu_count() == 0) return "No CPU available\n";
+std::string dump_cpu(unsigned i) {
     std::string buf(16384, '\0');
-    size_t n = vcpu_class(0)->dump_state(vcpu_instance(0), buf.data(), buf.size());
-    buf.resize(std::min(n, buf.size()));
-    return buf;
+    size_t n = vcpu_class(i)->dump_state(vcpu_instance(i), buf.data(), buf.size());
+    // Some targets count the terminating NUL; cut there, end with a newline.
+    buf.resize(strnlen(buf.data(), std::min(n, buf.size())));
+    if (!buf.empty() && buf.back() != '\n') buf += '\n';
+    return "\nCPU#" + std::to_string(i) + "\n" + buf;
 }
+// info registers [-a|vcpu]
+std::string info_registers(HmpState &st, std::string_view a) {
+    a = trim(a);
+    if (a == "-a") {
+        std::string s;
+        for (unsigned i = 0; i < vcpu_count(); i++) s += dump_cpu(i);
+        return s;
+    }
+    if (!a.empty()) {
+        uint64_t n = hmp::parse_expr(a);
+        if (!trim(a).empty()) throw ArgError("info: extraneous characters at the end of line");
+        if (n >= vcpu_count()) return "CPU#" + std::to_string(static_cast<int64_t>(n)) + " not available\n";
+        return dump_cpu(static_cast<unsigned>(n));
+    }
+    if (st.cpu >= vcpu_count()) return "No CPU available\n";
+    return dump_cpu(st.cpu);
+}
+// No CPU class offers a page-table walk for the monitor yet.
+std::string info_tlb(HmpState &, std::string_view) { return "info tlb is not available for this CPU\n"; }
+// The reference prints nothing for a machine without NICs; there is no
+// network layer yet.
+std::string info_network(HmpState &, std::string_view) { return {}; }
+std::string info_name(HmpState &, std::string_view) {
+    return hooks().name.empty() ? std::string() : hooks().name + "\n";
+}
+std::string info_uuid(HmpState &, std::string_view) { return hooks().uuid + "\n"; }
+std::string info_kvm(HmpState &, std::string_view) { return "kvm support: disabled\n"; }
 
 const std::array kInfo = {
     Command{"version", "", "show the version of tessera", info_version},
@@ -75,35 +115,107 @@ const std::array kInfo = {
     Command{"block", "", "show the block devices", info_block},
     Command{"chardev", "", "show the character devices", info_chardev},
     Command{"cpus", "", "show infos for each CPU", info_cpus},
-    Command{"registers", "", "show the cpu registers", info_registers},
+    Command{"registers", "[-a|vcpu]",
+            "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; "
+            "show the current CPU's registers if no argument is specified)",
+            info_registers},
+    Command{"tlb", "", "show virtual to physical memory mappings", info_tlb},
+    Command{"network", "", "show the network state", info_network},
+    Command{"name", "", "show the current VM name", info_name},
+    Command{"uuid", "", "show the current VM UUID", info_uuid},
+    Command{"kvm", "", "show KVM information", info_kvm},
 };
 
-std::string cmd_info(std::string_view a) {
-    size_t sp = a.find(' ');
-    std::string_view sub = a.substr(0, sp), rest = sp == std::string_view::npos ? "" : a.substr(sp + 1);
+std::pair<std::string_view, std::string_view> split_word(std::string_view a) {
+    a = trim(a);
+    size_t sp = a.find_first_of(" \t");
+    return {a.substr(0, sp), sp == std::string_view::npos ? std::string_view() : trim(a.substr(sp + 1))};
+}
+
+std::string help_line(std::string_view prefix, const Command &c) {
+    return std::string(prefix) + std::string(c.name) + " " + std::string(c.args) + " -- " + std::string(c.help) + "\n";
+}
+
+std::string cmd_info(HmpState &st, std::string_view a) {
+    auto [sub, rest] = split_word(a);
     if (sub.empty()) {
         std::string s;
-        for (auto &c : kInfo) s += "info " + std::string(c.name) + " " + std::string(c.args) + " -- " + std::string(c.help) + "\n";
+        for (auto &c : kInfo) s += help_line("info ", c);
         return s;
     }
     for (auto &c : kInfo)
-        if (c.name == sub) return c.run(rest);
+        if (c.name == sub) return c.run(st, rest);
     return "unknown info command: " + std::string(sub) + "\n";
 }
-std::string cmd_quit(std::string_view) {
+std::string cmd_quit(HmpState &, std::string_view) {
     host_table_get()->request_shutdown(TS_SHUTDOWN_HOST_QUIT, 0);
     return {};
 }
-std::string cmd_stop(std::string_view) {
+std::string cmd_stop(HmpState &, std::string_view) {
     vm_stop(RunState::Paused);
     return {};
 }
-std::string cmd_cont(std::string_view) {
+std::string cmd_cont(HmpState &, std::string_view) {
     vm_start();
     return {};
 }
-std::string cmd_reset(std::string_view) {
+std::string cmd_reset(HmpState &, std::string_view) {
     host_table_get()->request_reset();
+    return {};
+}
+// riscv virt has no ACPI: the reference only emits the event.
+std::string cmd_powerdown(HmpState &, std::string_view) {
+    if (hooks().emit_event) hooks().emit_event("POWERDOWN");
+    return {};
+}
+std::string cmd_x(HmpState &st, std::string_view a) { return hmp::memory_dump(st, a, false, "x"); }
+std::string cmd_xp(HmpState &st, std::string_view a) { return hmp::memory_dump(st, a, true, "xp"); }
+std::string cmd_cpu(HmpState &st, std::string_view a) {
+    uint64_t n = hmp::parse_expr(a);
+    if (!trim(a).empty()) throw ArgError("cpu: extraneous characters at the end of line");
+    if (n >= vcpu_count()) return "invalid CPU index\n";
+    st.cpu = static_cast<unsigned>(n);
+    return {};
+}
+std::string cmd_gdbserver(HmpState &, std::string_view a) {
+    std::string spec(a.empty() ? "tcp::1234" : a);
+    try {
+        if (!hooks().gdbserver) throw std::runtime_error("no gdbstub");
+        hooks().gdbserver(spec);
+    } catch (const std::exception &) {
+        return "Could not open gdbserver on device '" + spec + "'\n";
+    }
+    if (spec == "none") return "Disabled gdbserver\n";
+    return "Waiting for gdb connection on device '" + spec + "'\n";
+}
+// The -d list, worded for the monitor as the reference does.
+std::string log_help() {
+    std::string s = log_items_help();
+    size_t nl = s.find('\n');
+    s.insert(nl + 1, "none            remove all logs\n");
+    if (size_t d = s.find("\"-d trace:help\""); d != std::string::npos) s.replace(d, 4, "\"log ");
+    return s;
+}
+std::string cmd_log(HmpState &, std::string_view a) {
+    if (a.empty()) throw ArgError("log: string expected");
+    if (a == "none") {
+        g_log_mask = 0;
+        return {};
+    }
+    try {
+        g_log_mask = parse_log_items(a);
+    } catch (const UsageError &) {
+        return log_help();  // the reference lists the items, no error line
+    }
+    return {};
+}
+std::string cmd_logfile(HmpState &, std::string_view a) {
+    if (a.empty()) throw ArgError("logfile: filename expected");
+    try {
+        set_log_file(std::string(a));
+    } catch (const UsageError &e) {
+        return std::string(e.what()) + "\n";
+    }
     return {};
 }
 
@@ -114,6 +226,14 @@ const std::array kCommands = {
     Command{"stop|s", "", "stop emulation", cmd_stop},
     Command{"cont|c", "", "resume emulation", cmd_cont},
     Command{"system_reset", "", "reset the system", cmd_reset},
+    Command{"system_powerdown", "", "send system power down event", cmd_powerdown},
+    Command{"x", "/fmt addr", "virtual memory dump starting at 'addr'", cmd_x},
+    Command{"xp", "/fmt addr", "physical memory dump starting at 'addr'", cmd_xp},
+    Command{"cpu", "index", "set the default CPU", cmd_cpu},
+    Command{"gdbserver", "[device]", "start gdbserver on given device (default 'tcp::1234'), stop with 'none'",
+            cmd_gdbserver},
+    Command{"log", "item1[,...]", "activate logging of the specified items", cmd_log},
+    Command{"logfile", "filename", "output logs to 'filename'", cmd_logfile},
 };
 
 bool name_matches(std::string_view names, std::string_view word) {
@@ -125,13 +245,33 @@ bool name_matches(std::string_view names, std::string_view word) {
     return false;
 }
 
-std::string cmd_help(std::string_view) {
+const Command *find_command(std::string_view word) {
+    for (auto &c : kCommands)
+        if (name_matches(c.name, word)) return &c;
+    return nullptr;
+}
+
+// help [cmd [subcmd]]
+std::string cmd_help(HmpState &, std::string_view a) {
+    auto [word, rest] = split_word(a);
     std::string s;
-    for (auto &c : kCommands) s += std::string(c.name) + " " + std::string(c.args) + " -- " + std::string(c.help) + "\n";
-    return s;
+    if (word.empty()) {
+        for (auto &c : kCommands) s += help_line("", c);
+        return s;
+    }
+    if (word == "log") return log_help();  // as the reference
+    const Command *c = find_command(word);
+    if (!c) return "unknown command: '" + std::string(word) + "'\n";
+    if (c->run != cmd_info) return help_line("", *c);
+    auto [sub, unused] = split_word(rest);
+    for (auto &i : kInfo)
+        if (sub.empty() || i.name == sub) s += help_line("info ", i);
+    return s.empty() ? "unknown command: 'info " + std::string(sub) + "'\n" : s;
 }
 
 }  // namespace
+
+void hmp_set_hooks(HmpHooks h) { hooks() = std::move(h); }
 
 Hmp::Hmp(std::function<void(std::string_view)> out) : out_(std::move(out)) {}
 
@@ -146,9 +286,15 @@ std::string Hmp::execute(std::string_view line) {
     if (line.empty()) return {};
     size_t sp = line.find(' ');
     std::string_view word = line.substr(0, sp), args = sp == std::string_view::npos ? "" : line.substr(sp + 1);
-    for (auto &c : kCommands)
-        if (name_matches(c.name, word)) return c.run(args);
-    return "unknown command: '" + std::string(word) + "'\n";
+    const Command *c = find_command(word);
+    if (!c) return "unknown command: '" + std::string(word) + "'\n";
+    try {
+        return c->run(state_, trim(args));
+    } catch (const ArgError &e) {
+        return std::string(e.what()) + "\nTry \"help " + std::string(word) + "\" for more information\n";
+    } catch (const std::exception &e) {
+        return std::string(e.what()) + "\n";  // UsageError and the like: one line, never a crash
+    }
 }
 
 void Hmp::input(std::string_view bytes) {

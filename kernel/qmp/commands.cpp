@@ -40,6 +40,13 @@ constexpr std::string_view kShutdownCauses =
     "none host-error host-qmp-quit host-qmp-system-reset host-signal host-ui guest-shutdown guest-reset "
     "guest-panic subsystem-reset snapshot-load";
 
+// The reference's names, so that a misspelt capability gets its enum error;
+// tessera supports none of them (it cannot migrate yet).
+constexpr std::string_view kMigrationCapabilities =
+    "xbzrle rdma-pin-all auto-converge zero-blocks compress events postcopy-ram x-colo release-ram block "
+    "return-path pause-before-switchover multifd dirty-bitmaps postcopy-blocktime late-block-activate "
+    "x-ignore-shared validate-uuid background-snapshot zero-copy-send postcopy-preempt";
+
 const std::array kTypes = {
     TypeDecl{"str", Meta::Builtin, "string"},
     TypeDecl{"int", Meta::Builtin, "int"},
@@ -61,7 +68,7 @@ const std::array kTypes = {
              "name:str *alias:str *is-default:bool cpu-max:int hotpluggable-cpus:bool numa-mem-supported:bool "
              "deprecated:bool *default-cpu-type:str *default-ram-id:str"},
     TypeDecl{"CpuInfoFast", Meta::Object, "cpu-index:int qom-path:str thread-id:int target:SysEmuTarget"},
-    TypeDecl{"BlockInfo", Meta::Object, "device:str *qdev:str type:str removable:bool locked:bool"},
+    TypeDecl{"BlockInfo", Meta::Object, "device:str *qdev:str type:str removable:bool locked:bool *inserted:BlockDeviceInfo"},
     TypeDecl{"ChardevInfo", Meta::Object, "label:str filename:str frontend-open:bool"},
     TypeDecl{"NameInfo", Meta::Object, "*name:str"},
     TypeDecl{"UuidInfo", Meta::Object, "UUID:str"},
@@ -77,6 +84,41 @@ const std::array kTypes = {
     TypeDecl{"q_obj_device-list-properties-arg", Meta::Object, "typename:str"},
     TypeDecl{"q_obj_human-monitor-command-arg", Meta::Object, "command-line:str *cpu-index:int"},
     TypeDecl{"q_obj_SHUTDOWN-arg", Meta::Object, "guest:bool reason:ShutdownCause"},
+    // libvirt's capability probe and domain start (handlers in probe.cpp).
+    TypeDecl{"q_obj_qom-list-properties-arg", Meta::Object, "typename:str"},
+    TypeDecl{"TpmModel", Meta::Enum, "tpm-tis tpm-crb tpm-spapr"},
+    TypeDecl{"TpmType", Meta::Enum, "passthrough emulator"},
+    TypeDecl{"q_obj_query-command-line-options-arg", Meta::Object, "*option:str"},
+    TypeDecl{"CommandLineParameterType", Meta::Enum, "string boolean number size"},
+    TypeDecl{"CommandLineParameterInfo", Meta::Object,
+             "name:str type:CommandLineParameterType *help:str *default:str"},
+    TypeDecl{"CommandLineOptionInfo", Meta::Object, "option:str parameters:[CommandLineParameterInfo]"},
+    TypeDecl{"MigrationCapability", Meta::Enum, kMigrationCapabilities},
+    TypeDecl{"MigrationCapabilityStatus", Meta::Object, "capability:MigrationCapability state:bool"},
+    TypeDecl{"q_obj_migrate-set-capabilities-arg", Meta::Object, "capabilities:[MigrationCapabilityStatus]"},
+    TypeDecl{"IOThreadInfo", Meta::Object,
+             "id:str thread-id:int poll-max-ns:int poll-grow:int poll-shrink:int aio-max-batch:int"},
+    TypeDecl{"q_obj_query-named-block-nodes-arg", Meta::Object, "*flat:bool"},
+    TypeDecl{"BlockdevDetectZeroesOptions", Meta::Enum, "off on unmap"},
+    TypeDecl{"ImageInfo", Meta::Object,
+             "filename:str format:str *dirty-flag:bool virtual-size:int *backing-filename:str"},
+    TypeDecl{"BlockdevCacheInfo", Meta::Object, "writeback:bool direct:bool no-flush:bool"},
+    TypeDecl{"BlockDeviceInfo", Meta::Object,
+             "file:str *node-name:str ro:bool drv:str *backing_file:str backing_file_depth:int encrypted:bool "
+             "detect_zeroes:BlockdevDetectZeroesOptions bps:int bps_rd:int bps_wr:int iops:int iops_rd:int "
+             "iops_wr:int image:ImageInfo cache:BlockdevCacheInfo write_threshold:int"},
+    TypeDecl{"RebootAction", Meta::Enum, "reset shutdown"},
+    TypeDecl{"ShutdownAction", Meta::Enum, "poweroff pause"},
+    TypeDecl{"PanicAction", Meta::Enum, "pause shutdown exit-failure none"},
+    TypeDecl{"WatchdogAction", Meta::Enum, "reset shutdown poweroff pause debug none inject-nmi"},
+    TypeDecl{"q_obj_set-action-arg", Meta::Object,
+             "*reboot:RebootAction *shutdown:ShutdownAction *panic:PanicAction *watchdog:WatchdogAction"},
+    TypeDecl{"JobType", Meta::Enum,
+             "commit stream mirror backup create amend snapshot-load snapshot-save snapshot-delete"},
+    TypeDecl{"JobStatus", Meta::Enum,
+             "undefined created running paused ready standby waiting pending aborting concluded null"},
+    TypeDecl{"JobInfo", Meta::Object,
+             "id:str type:JobType status:JobStatus current-progress:int total-progress:int *error:str"},
 };
 
 const TypeDecl *type_decl(std::string_view name) {
@@ -241,8 +283,6 @@ Json cmd_query_cpus_fast(QmpCall &) {
     return out;
 }
 
-Json cmd_query_block(QmpCall &) { return Json::array(); }
-
 Json cmd_query_chardev(QmpCall &) {
     Json out = Json::array();
     for (const auto &id : chardev_ids()) {
@@ -307,6 +347,13 @@ Json cmd_quit(QmpCall &call) {
 ts_object *resolve_path(const Json &args) {
     std::string path = str_arg(args, "path");
     ts_object *o = path.starts_with("/") ? object_resolve(path) : object_find_by_id(path);
+    // The reference's machine always has these containers, even empty;
+    // tessera makes them with the first device that goes there.
+    static constexpr std::array<std::string_view, 3> kMachineContainers = {
+        "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached"};
+    if (!o && object_resolve("/machine") &&
+        std::find(kMachineContainers.begin(), kMachineContainers.end(), path) != kMachineContainers.end())
+        o = object_container(path);
     if (!o) throw QmpError{"DeviceNotFound", "Device '" + path + "' not found"};
     return o;
 }
@@ -391,6 +438,12 @@ Json cmd_qom_list_types(QmpCall &call) {
             if (const TypeImpl *impl = type_find_loaded(t.name)) p = impl->parent;
             parent.emplace(t.name, p);
         }
+    // The accelerator is part of the kernel, not a plugin type: TCG-like
+    // translation is the only one (query-kvm says no KVM).
+    parent.emplace("tcg-accel", "accel");
+    const Json *abstract = call.args.find("abstract");
+    bool with_abstract = abstract && abstract->as_bool();
+    if (with_abstract) parent.emplace("accel", "object");
     Json out = Json::array();
     for (const auto &[name, p] : parent) {
         if (!implements.empty()) {
@@ -404,10 +457,26 @@ Json cmd_qom_list_types(QmpCall &call) {
             if (!ok) continue;
         }
         Json t = Json::Object{{"name", name}};
+        if (name == "accel") t.set("abstract", true);
         if (!p.empty() && p != "-") t.set("parent", p);
         out.push_back(std::move(t));
     }
     return out;
+}
+
+// A class's declared properties as ObjectPropertyInfo entries.
+void add_class_props(Json &out, const ts_object_class *oc) {
+    if (!oc) return;
+    for (uint32_t i = 0; i < oc->prop_count; i++) {
+        const ts_prop_decl &d = oc->props[i];
+        bool listed = false;  // a board may redeclare a common machine key
+        for (const auto &e : out.as_array()) listed |= e.find("name")->as_string() == d.name;
+        if (listed) continue;
+        Json p = Json::Object{{"name", d.name}, {"type", prop_type_text(d.type)}};
+        if (d.description) p.set("description", d.description);
+        if (d.default_value) p.set("default-value", prop_json(d, d.default_value));
+        out.push_back(std::move(p));
+    }
 }
 
 Json cmd_device_list_properties(QmpCall &call) {
@@ -416,19 +485,57 @@ Json cmd_device_list_properties(QmpCall &call) {
     try {
         t = &type_get(name, "device-list-properties");
     } catch (const UsageError &) {
-        throw QmpError{"GenericError", "Device '" + name + "' not found"};
+        throw QmpError{"DeviceNotFound", "Device '" + name + "' not found"};
     }
     if (t->kind != TypeKind::Device && t->kind != TypeKind::Cpu)
         throw QmpError{"GenericError", "Parameter 'typename' expects device"};
     Json out = Json::array();
-    if (const ts_object_class *oc = t->object_class())
-        for (uint32_t i = 0; i < oc->prop_count; i++) {
-            const ts_prop_decl &d = oc->props[i];
-            Json p = Json::Object{{"name", d.name}, {"type", prop_type_text(d.type)}};
-            if (d.description) p.set("description", d.description);
-            if (d.default_value) p.set("default-value", prop_json(d, d.default_value));
-            out.push_back(std::move(p));
+    add_class_props(out, t->object_class());
+    return out;
+}
+
+// Properties every machine has in tessera: the -machine keys the kernel
+// handles itself (kernel/main/machine.cpp), in the reference's QOM types.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kMachineProps = {{
+    {"memory-backend", "string"}, {"dump-guest-core", "bool"}, {"mem-merge", "bool"}, {"usb", "bool"},
+    {"graphics", "bool"},
+}};
+
+const TypeSummary *find_type_summary(std::string_view name, std::vector<TypeSummary> &store) {
+    for (int k = int(TypeKind::Target); k <= int(TypeKind::Object); k++)
+        for (auto &t : types_of_kind(TypeKind(k)))
+            if (t.name == name) {
+                store.push_back(std::move(t));
+                return &store.back();
+            }
+    return nullptr;
+}
+
+// Unknown types answer [] rather than DeviceNotFound: libvirt 9.0 crashes
+// on an error here.
+Json cmd_qom_list_properties(QmpCall &call) {
+    std::string name = str_arg(call.args, "typename");
+    Json out = Json::array();
+    std::vector<TypeSummary> store;
+    std::string_view board = name;
+    if (board.ends_with("-machine")) {
+        board.remove_suffix(8);
+        const TypeSummary *t = find_type_summary(board, store);
+        if (!t || t->kind != TypeKind::Board) return out;
+        for (auto [n, ty] : kMachineProps) out.push_back(Json::Object{{"name", n}, {"type", ty}});
+        try {
+            add_class_props(out, type_get(board, "qom-list-properties").object_class());
+        } catch (const UsageError &) {
+            // A board plugin that fails to load still has the common ones.
         }
+        return out;
+    }
+    const TypeSummary *t = find_type_summary(name, store);
+    if (!t || t->kind == TypeKind::Board) return out;
+    try {
+        add_class_props(out, type_get(name, "qom-list-properties").object_class());
+    } catch (const UsageError &) {
+    }
     return out;
 }
 
@@ -469,6 +576,21 @@ const std::array kCommands = {
     CommandDecl{"qom-list-types", "q_obj_qom-list-types-arg", "[ObjectTypeInfo]", cmd_qom_list_types},
     CommandDecl{"device-list-properties", "q_obj_device-list-properties-arg", "[ObjectPropertyInfo]",
                 cmd_device_list_properties},
+    CommandDecl{"qom-list-properties", "q_obj_qom-list-properties-arg", "[ObjectPropertyInfo]",
+                cmd_qom_list_properties},
+    CommandDecl{"query-tpm-models", "q_empty", "[TpmModel]", cmd_query_tpm_models},
+    CommandDecl{"query-tpm-types", "q_empty", "[TpmType]", cmd_query_tpm_types},
+    CommandDecl{"query-command-line-options", "q_obj_query-command-line-options-arg", "[CommandLineOptionInfo]",
+                cmd_query_command_line_options},
+    CommandDecl{"query-migrate-capabilities", "q_empty", "[MigrationCapabilityStatus]",
+                cmd_query_migrate_capabilities},
+    CommandDecl{"migrate-set-capabilities", "q_obj_migrate-set-capabilities-arg", "q_empty",
+                cmd_migrate_set_capabilities},
+    CommandDecl{"query-iothreads", "q_empty", "[IOThreadInfo]", cmd_query_iothreads},
+    CommandDecl{"query-named-block-nodes", "q_obj_query-named-block-nodes-arg", "[BlockDeviceInfo]",
+                cmd_query_named_block_nodes},
+    CommandDecl{"set-action", "q_obj_set-action-arg", "q_empty", cmd_set_action},
+    CommandDecl{"query-jobs", "q_empty", "[JobInfo]", cmd_query_jobs},
     CommandDecl{"human-monitor-command", "q_obj_human-monitor-command-arg", "str", cmd_human_monitor_command},
 };
 
@@ -534,6 +656,11 @@ void schema_add_type(std::string_view name, Json &out, std::set<std::string, std
 }
 
 }  // namespace
+
+bool qmp_migration_capability_known(std::string_view name) {
+    auto caps = words(kMigrationCapabilities);
+    return std::find(caps.begin(), caps.end(), name) != caps.end();
+}
 
 bool qmp_command_exists(std::string_view name) { return find_command(name) != nullptr; }
 

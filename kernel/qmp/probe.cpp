@@ -6,6 +6,7 @@
 
 #include "block/block.hpp"
 #include "block/node.hpp"
+#include "qom/object.hpp"
 
 #include <algorithm>
 #include <array>
@@ -35,8 +36,9 @@ constexpr std::array kOptionParams = {
     OptionParams{"chardev", ""},
     OptionParams{"device", ""},
     OptionParams{"drive",
-                 "bus:number unit:number if:string file:string index:number media:string snapshot:boolean "
-                 "cache:string format:string read-only:boolean node-name:string"},
+                 "bus:number unit:number if:string index:number media:string file:string format:string "
+                 "cache:string aio:string rerror:string werror:string snapshot:boolean read-only:boolean "
+                 "node-name:string"},
     OptionParams{"machine",
                  "type:string accel:string memory-backend:string dump-guest-core:boolean mem-merge:boolean "
                  "usb:boolean graphics:boolean dumpdtb:string"},
@@ -78,7 +80,27 @@ Json cmd_query_command_line_options(QmpCall &call) {
 
 Json cmd_query_tpm_models(QmpCall &) { return Json::array(); }
 Json cmd_query_tpm_types(QmpCall &) { return Json::array(); }
-Json cmd_query_migrate_capabilities(QmpCall &) { return Json::array(); }
+
+// ---- Migration capabilities -------------------------------------------------------
+// Tessera cannot migrate yet. The one capability it can honour is "events"
+// (MIGRATION events on state changes: there are none), which libvirt 9.0
+// turns on at every domain start. The rest cannot be set.
+namespace {
+struct MigrationCap {
+    std::string_view name;
+    bool state;
+};
+std::array<MigrationCap, 1> &migration_caps() {
+    static std::array<MigrationCap, 1> caps = {{{"events", false}}};
+    return caps;
+}
+}  // namespace
+
+Json cmd_query_migrate_capabilities(QmpCall &) {
+    Json out = Json::array();
+    for (const auto &c : migration_caps()) out.push_back(Json::Object{{"capability", c.name}, {"state", c.state}});
+    return out;
+}
 Json cmd_query_iothreads(QmpCall &) { return Json::array(); }
 Json cmd_query_jobs(QmpCall &) { return Json::array(); }
 
@@ -102,9 +124,18 @@ Json cmd_migrate_set_capabilities(QmpCall &call) {
         if (!qmp_migration_capability_known(cap->as_string()))
             throw QmpError{"GenericError",
                            "Parameter '" + path + ".capability' does not accept value '" + cap->as_string() + "'"};
-        // Turning a capability off is what tessera already does.
-        if (state->as_bool())
+        auto &caps = migration_caps();
+        auto it = std::find_if(caps.begin(), caps.end(), [&](const MigrationCap &c) { return c.name == cap->as_string(); });
+        // Off is what tessera does anyway for the ones it does not list.
+        if (it == caps.end() && state->as_bool())
             throw QmpError{"GenericError", "Migration capability '" + cap->as_string() + "' is not supported"};
+    }
+    // All or nothing, as in the reference: apply only once every entry passed.
+    for (const auto &c : caps) {
+        auto &all = migration_caps();
+        auto it = std::find_if(all.begin(), all.end(),
+                               [&](const MigrationCap &m) { return m.name == c.find("capability")->as_string(); });
+        if (it != all.end()) it->state = c.find("state")->as_bool();
     }
     return Json::object();
 }
@@ -136,18 +167,37 @@ Json cmd_set_action(QmpCall &call) {
 
 namespace {
 
-std::vector<std::string> root_node_names() {
-    std::vector<std::string> out;
+// One backend as block_info_text() shows it.
+struct BackendText {
+    std::string name, root, attached;  // attached: the device's QOM path
+};
+
+std::vector<BackendText> backends_from_text() {
+    std::vector<BackendText> out;
     std::string text = block_info_text();
+    constexpr std::string_view kAttached = "    Attached to:";
     for (size_t pos = 0; pos < text.size();) {
         size_t eol = text.find('\n', pos);
         std::string_view line(text.data() + pos, (eol == std::string::npos ? text.size() : eol) - pos);
         pos = eol == std::string::npos ? text.size() : eol + 1;
+        if (line.starts_with(kAttached) && !out.empty()) {
+            std::string_view path = line.substr(kAttached.size());
+            path.remove_prefix(std::min(path.find_first_not_of(' '), path.size()));
+            out.back().attached = path;
+            continue;
+        }
         if (line.empty() || line.front() == ' ') continue;
         size_t open = line.find('(');
         size_t close = line.find("): ");
-        if (open == std::string_view::npos || close == std::string_view::npos || close < open) continue;
-        out.emplace_back(line.substr(open + 1, close - open - 1));
+        if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+            // "NAME: [not inserted]"
+            if (size_t colon = line.find(": ["); colon != std::string_view::npos)
+                out.push_back({std::string(line.substr(0, colon)), "", ""});
+            continue;
+        }
+        std::string_view name = line.substr(0, open);
+        if (name.ends_with(' ')) name.remove_suffix(1);
+        out.push_back({std::string(name), std::string(line.substr(open + 1, close - open - 1)), ""});
     }
     return out;
 }
@@ -195,14 +245,33 @@ Json cmd_query_named_block_nodes(QmpCall &call) {
     Json out = Json::array();
     std::set<std::string> seen;
     std::vector<BlockNode *> todo;
-    for (const auto &name : root_node_names())
-        if (BlockNode *n = node_find(name)) todo.push_back(n);
+    for (const auto &b : backends_from_text())
+        if (BlockNode *n = node_find(b.root)) todo.push_back(n);
     while (!todo.empty()) {
         BlockNode *n = todo.front();
         todo.erase(todo.begin());
         if (!n || !seen.insert(n->name()).second) continue;
         out.push_back(node_info(*n));
         for (const auto &c : n->children()) todo.push_back(c.node);
+    }
+    return out;
+}
+
+// query-block: every backend, with the device it is attached to (its id,
+// else its path, as the reference names it) and its root node.
+Json cmd_query_block(QmpCall &) {
+    Json out = Json::array();
+    for (const auto &b : backends_from_text()) {
+        Json info = Json::Object{{"device", b.name}};
+        if (!b.attached.empty()) {
+            ts_object *dev = object_resolve(b.attached);
+            info.set("qdev", dev && !dev->id.empty() ? dev->id : b.attached);
+        }
+        info.set("type", "unknown");
+        info.set("removable", false);
+        info.set("locked", false);
+        if (BlockNode *n = node_find(b.root)) info.set("inserted", node_info(*n));
+        out.push_back(std::move(info));
     }
     return out;
 }

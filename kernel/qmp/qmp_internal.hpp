@@ -28,6 +28,7 @@ Json cmd_migrate_set_capabilities(QmpCall &call);
 Json cmd_query_iothreads(QmpCall &call);
 Json cmd_query_jobs(QmpCall &call);
 Json cmd_query_named_block_nodes(QmpCall &call);
+Json cmd_query_block(QmpCall &call);
 Json cmd_set_action(QmpCall &call);
 
 }  // namespace tessera
