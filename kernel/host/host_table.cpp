@@ -387,6 +387,8 @@ int h_open_file(const char *path, int flags, int mode, ts_error *err) {
     return fd;
 }
 
+int h_log_addr_enabled(uint64_t addr) { return log_filter_allows(addr) ? 1 : 0; }
+
 const ts_host kHost = {
     sizeof(ts_host), TESSERA_ABI_MAJOR, TESSERA_ABI_MINOR,
     &g_log_mask, h_log, h_error_report, h_error_set, h_get_capability,
@@ -411,6 +413,7 @@ const ts_host kHost = {
     block_host_read_only,
     h_net_attach, h_net_send,
     h_open_file,
+    h_log_addr_enabled,
 };
 
 }  // namespace

@@ -119,7 +119,8 @@ struct Requests {
     std::atomic<bool> reset{false};
     Bh *bh = nullptr;
     int exit_status = 0;
-    const Config *cfg = nullptr;
+    // -action, -no-reboot, -no-shutdown, and QMP set-action, as one policy.
+    KeyVals actions;
 } g_req;
 
 void system_reset() {
@@ -132,7 +133,7 @@ void system_reset() {
 
 void requests_bh(void *) {
     if (g_req.reset.exchange(false)) {
-        if (g_req.cfg->no_reboot || g_req.cfg->actions.get("reboot") == "shutdown") {
+        if (g_req.actions.get("reboot") == "shutdown") {
             g_req.exit_status = 0;
             vm_stop(RunState::Shutdown);
             MainLoop::instance().quit();
@@ -148,8 +149,7 @@ void requests_bh(void *) {
         requests_bh(nullptr);
         return;
     }
-    const bool pause = cause != TS_SHUTDOWN_HOST_QUIT &&
-                       (g_req.cfg->no_shutdown || g_req.cfg->actions.get("shutdown") == "pause");
+    const bool pause = cause != TS_SHUTDOWN_HOST_QUIT && g_req.actions.get("shutdown") == "pause";
     vm_stop(RunState::Shutdown);
     if (pause) return;  // stays up, paused, for the monitor
     g_req.exit_status = status;
@@ -157,7 +157,12 @@ void requests_bh(void *) {
 }
 
 void setup_requests(const Config &cfg) {
-    g_req.cfg = &cfg;
+    g_req.actions = cfg.actions;
+    if (cfg.no_reboot) g_req.actions.set("reboot", "shutdown");
+    if (cfg.no_shutdown) g_req.actions.set("shutdown", "pause");
+    qmp_set_action_hook([](const KeyVals &kv) {
+        for (const auto &[k, v] : kv.items) g_req.actions.set(k, v);
+    });
     g_req.bh = MainLoop::instance().bh_new(requests_bh, nullptr);
     host_set_request_handlers(
         [](int cause, int status) {
@@ -339,7 +344,9 @@ int g_daemon_pipe = -1;
 
 void daemonize_start(const Config &cfg) {
     if (!cfg.daemonize) return;
-    if (cfg.nographic) throw UsageError("-nographic cannot be used with -daemonize");
+    // As the reference: only a console on stdio is incompatible.
+    if (cfg.nographic && !cfg.nodefaults && (cfg.default_serial || cfg.default_monitor))
+        throw UsageError("-nographic cannot be used with -daemonize");
     int fds[2];
     if (pipe(fds) != 0) throw UsageError(std::string("cannot daemonize: ") + strerror(errno));
     pid_t pid = fork();

@@ -202,6 +202,10 @@ typedef struct ts_host {
     /* open(2) for plugins: also resolves /dev/fdset/N (-add-fd) the way the
      * kernel does. Returns an fd (O_CLOEXEC) or -1 with err filled. */
     int (*open_file)(const char *path, int flags, int mode, ts_error *err);
+
+    /* -dfilter: whether logs about guest address addr (an instruction's pc)
+     * should be written. Check after the -d mask. */
+    int (*log_addr_enabled)(uint64_t addr);
 } ts_host;
 
 #define TS_SHUTDOWN_GUEST_POWEROFF 1

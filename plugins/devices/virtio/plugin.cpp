@@ -45,6 +45,9 @@ const ts_device_class kMmioClass = ts::device_class<Mmio>(kMmioProps, &kMmioStat
 constexpr ts_prop_decl kBlkProps[] = {
     ts::prop("drive", TS_PROP_DRIVE, nullptr, "block node"),
     ts::prop_str("serial", "", "disk serial number (GET_ID)"),
+    // Firmware boot order; the riscv boards boot -kernel/-bios, as the
+    // reference's do, so no firmware here reads it (management tools set it).
+    ts::prop_int("bootindex", "-1", -1, 0xffff, "boot order among devices (-1: none)"),
 };
 const ts_device_class kBlkClass = ts::device_class<Blk>(kBlkProps, TS_STATE_NONE, "virtio-bus", true);
 

@@ -1,6 +1,6 @@
 // Unit tests of the RISC-V core: decode, compressed expansion, disassembly,
-// CSR rules, traps, the MMU and PMP, the decoded-code cache. Programs are
-// assembled by hand into a flat RAM bus.
+// CSR rules, traps, the MMU and PMP, the decoded-code cache, debugger support.
+// Programs are assembled by hand into a flat RAM bus.
 #include "csr.hpp"
 #include "hart.hpp"
 #include "isa/isa.hpp"
@@ -398,6 +398,166 @@ TEST_F(Fixture, TraceHookSeesEachStraightLineRun) {
     hart->run(3);
     EXPECT_EQ(seen, (std::vector<uint64_t>{kBase, kBase + 12}));
     EXPECT_EQ(hart->s.x[1], 3u);
+}
+
+// ---- Debugger support ----------------------------------------------------------
+
+using rv::DebugPoint;
+using rv::StopReason;
+
+TEST_F(Fixture, BreakpointStopsBeforeTheInstruction) {
+    make();
+    load({addi(1, 0, 1), addi(2, 0, 2), addi(3, 0, 3), addi(4, 0, 4)});
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::SwBreak, kBase + 8, 4));
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::SwBreak, kBase + 8, 4));   // counts once
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.pc, kBase + 8);
+    EXPECT_EQ(hart->s.x[2], 2u);
+    EXPECT_EQ(hart->s.x[3], 0u);   // not executed
+    EXPECT_EQ(hart->s.instret, 2u);
+    EXPECT_EQ(hart->last_stop().reason, StopReason::Break);
+    EXPECT_EQ(hart->last_stop().point, DebugPoint::SwBreak);
+    EXPECT_EQ(hart->last_stop().addr, kBase + 8);
+    // Resuming with the breakpoint still set stops again at once.
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.instret, 2u);
+    // A single removal takes the duplicate away too; then it runs on.
+    EXPECT_TRUE(hart->debug_remove(DebugPoint::SwBreak, kBase + 8, 4));
+    EXPECT_FALSE(hart->debug_remove(DebugPoint::SwBreak, kBase + 8, 4));
+    EXPECT_EQ(hart->run(2), rv::Exit::Budget);
+    EXPECT_EQ(hart->s.x[4], 4u);
+    EXPECT_EQ(hart->last_stop().reason, StopReason::None);
+}
+
+TEST_F(Fixture, HardwareBreakpointAfterAWarmCache) {
+    make();
+    // A loop: addi x1,x1,1 ; jal zero,-4. Decoded and cached before the breakpoint.
+    load({addi(1, 1, 1), 0xffdff06f});
+    EXPECT_EQ(hart->run(1000), rv::Exit::Budget);
+    EXPECT_EQ(hart->s.x[1], 500u);
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::HwBreak, kBase + 4, 4));
+    EXPECT_EQ(hart->run(1000), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.pc, kBase + 4);
+    EXPECT_EQ(hart->s.x[1], 501u);
+    EXPECT_EQ(hart->last_stop().point, DebugPoint::HwBreak);
+    hart->debug_remove_all();
+    EXPECT_EQ(hart->run(10), rv::Exit::Budget);
+}
+
+TEST_F(Fixture, SingleStepRunsOneInstructionPastABreakpoint) {
+    make();
+    load({addi(1, 0, 1), addi(2, 0, 2), addi(3, 0, 3)});
+    hart->debug_insert(DebugPoint::SwBreak, kBase, 4);
+    hart->debug_insert(DebugPoint::SwBreak, kBase + 4, 4);
+    hart->set_single_step(true);
+    // The breakpoint at the starting pc does not stop a step...
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->last_stop().reason, StopReason::Step);
+    EXPECT_EQ(hart->s.pc, kBase + 4);
+    EXPECT_EQ(hart->s.x[1], 1u);
+    EXPECT_EQ(hart->s.x[2], 0u);
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.pc, kBase + 8);
+    EXPECT_EQ(hart->s.instret, 2u);
+    // ...and without stepping the run goes on to the end of the budget.
+    hart->set_single_step(false);
+    EXPECT_EQ(hart->run(1), rv::Exit::Budget);
+    EXPECT_EQ(hart->s.x[3], 3u);
+}
+
+TEST_F(Fixture, SingleStepMasksInterruptsAndStepsIntoTraps) {
+    make();
+    load({addi(1, 0, 1), kEcall});
+    load({addi(9, 0, 9)}, kBase + 0x100);
+    hart->s.mtvec = kBase + 0x100;
+    hart->s.mstatus |= rv::mstatus_bits::MIE;
+    hart->s.mie = 1ull << rv::irq::MSI;
+    hart->s.mip = 1ull << rv::irq::MSI;   // pending and enabled: would be taken at once
+    hart->set_single_step(true);
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.pc, kBase + 4);   // the addi ran, no interrupt entry
+    EXPECT_EQ(hart->s.x[1], 1u);
+    EXPECT_EQ(hart->s.mcause, 0u);
+    hart->s.mip = 0;
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);   // the ecall: trap entry is one step
+    EXPECT_EQ(hart->last_stop().reason, StopReason::Step);
+    EXPECT_EQ(hart->s.pc, kBase + 0x100);
+    EXPECT_EQ(hart->s.mcause, rv::EXC_ECALL_M);
+    EXPECT_EQ(hart->s.x[9], 0u);
+}
+
+TEST_F(Fixture, SteppedWfiCompletes) {
+    make();
+    load({kWfi, addi(1, 0, 1)});
+    hart->set_single_step(true);
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.pc, kBase + 4);
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->s.x[1], 1u);
+}
+
+TEST_F(Fixture, WriteWatchpointStopsAfterTheStore) {
+    make();
+    const uint64_t var = kBase + 0x2000;
+    hart->s.x[5] = var;
+    hart->s.x[6] = 0x1234;
+    // Warm the TLB on the variable's page first: the watchpoint must still see it.
+    load({ld(7, 5, 0), ld(7, 5, 8), sd(6, 5, 0), ld(8, 5, 0), addi(9, 0, 9)});
+    EXPECT_EQ(hart->run(1), rv::Exit::Budget);
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::WatchWrite, var, 8));
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::WatchRead, var + 0x100, 8));   // same page, not touched
+    EXPECT_EQ(hart->run(2), rv::Exit::Debug);   // the budget ends on the store: still reported
+    EXPECT_EQ(hart->last_stop().reason, StopReason::Watch);
+    EXPECT_EQ(hart->last_stop().point, DebugPoint::WatchWrite);
+    EXPECT_EQ(hart->last_stop().addr, var);
+    EXPECT_EQ(hart->s.pc, kBase + 12);   // the store completed: pc is the next insn
+    EXPECT_EQ(bus.get64(var), 0x1234u);
+    EXPECT_EQ(hart->run(2), rv::Exit::Budget);   // the load does not trip a write watch
+    EXPECT_EQ(hart->s.x[8], 0x1234u);
+    EXPECT_EQ(hart->s.x[9], 9u);
+}
+
+TEST_F(Fixture, ReadAndAccessWatchpoints) {
+    make();
+    const uint64_t var = kBase + 0x3000;
+    bus.put64(var, 77);
+    hart->s.x[5] = var;
+    load({sd(0, 5, 8), ld(7, 5, 4) /* misaligned, overlaps var+4.. */, sd(0, 5, 0), addi(9, 0, 9)});
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::WatchRead, var + 8, 4));
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::WatchAccess, var, 4));
+    // sd to var+8 is a write: the read watch there does not fire. The ld at
+    // var+4 covers var+8 (read watch); reported at the watched address.
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->last_stop().point, DebugPoint::WatchRead);
+    EXPECT_EQ(hart->last_stop().addr, var + 8);
+    EXPECT_EQ(hart->s.pc, kBase + 8);
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);   // the store hits the access watch
+    EXPECT_EQ(hart->last_stop().point, DebugPoint::WatchAccess);
+    EXPECT_EQ(hart->last_stop().addr, var);
+    EXPECT_EQ(hart->s.pc, kBase + 12);
+    EXPECT_EQ(bus.get64(var), 0u);
+    hart->debug_remove_all();
+    EXPECT_EQ(hart->run(1), rv::Exit::Budget);
+    EXPECT_EQ(hart->s.x[9], 9u);
+}
+
+TEST_F(Fixture, AmoTripsWatchpoints) {
+    make();
+    const uint64_t var = kBase + 0x2000;
+    hart->s.x[5] = var;
+    hart->s.x[6] = 5;
+    load({r_type(0, 6, 5, 3, 7, 0x2f) /* amoadd.d x7,x6,(x5) */, addi(9, 0, 9)});
+    ASSERT_TRUE(hart->debug_insert(DebugPoint::WatchWrite, var, 8));
+    EXPECT_EQ(hart->run(100), rv::Exit::Debug);
+    EXPECT_EQ(hart->last_stop().reason, StopReason::Watch);
+    EXPECT_EQ(hart->s.pc, kBase + 4);
+    EXPECT_EQ(bus.get64(var), 5u);
+}
+
+TEST_F(Fixture, UnknownDebugPointIsRejected) {
+    make();
+    EXPECT_FALSE(hart->debug_insert(static_cast<DebugPoint>(7), kBase, 4));
+    EXPECT_FALSE(hart->debug_remove(DebugPoint::WatchWrite, kBase, 4));
 }
 
 #ifdef RV_HAVE_FPU

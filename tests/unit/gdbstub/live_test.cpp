@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -216,6 +217,23 @@ TEST_F(GdbLive, RemoteProtocolOnSpike) {
         r.send("s");
         EXPECT_EQ(r.next().substr(0, 3), "T05");
         EXPECT_EQ(r.ask("p20"), "1400008000000000");
+
+        // A write watchpoint on `counter` (t1 holds its address): the stop
+        // names it, after the sd (pc at the j that follows it).
+        std::string t1 = r.ask("p6");
+        ASSERT_EQ(t1.size(), 16u) << t1;
+        uint64_t counter = 0;
+        for (int i = 7; i >= 0; --i) counter = (counter << 8) | std::stoul(t1.substr(size_t(i) * 2, 2), nullptr, 16);
+        char z2[64];
+        std::snprintf(z2, sizeof z2, "%llx,8", static_cast<unsigned long long>(counter));
+        EXPECT_EQ(r.ask(std::string("Z2,") + z2), "OK");
+        r.send("c");
+        std::string wstop = r.next();
+        char want[64];
+        std::snprintf(want, sizeof want, "T05watch:%llx;", static_cast<unsigned long long>(counter));
+        EXPECT_EQ(wstop.substr(0, std::strlen(want)), want) << wstop;
+        EXPECT_EQ(r.ask("p20"), "1400008000000000");
+        EXPECT_EQ(r.ask(std::string("z2,") + z2), "OK");
     }
 
     // Monitor commands reach HMP.
@@ -232,10 +250,14 @@ TEST_F(GdbLive, RemoteProtocolOnSpike) {
     EXPECT_EQ(p.wait_exit(5000), 0) << slurp(p.log);
 }
 
-TEST_F(GdbLive, GdbMultiarchBatch) {
-    std::string gdb;
+std::string find_gdb() {
     for (const char *dir : {"/usr/bin", "/usr/local/bin"})
-        if (fs::exists(fs::path(dir) / "gdb-multiarch")) gdb = (fs::path(dir) / "gdb-multiarch").string();
+        if (fs::exists(fs::path(dir) / "gdb-multiarch")) return (fs::path(dir) / "gdb-multiarch").string();
+    return {};
+}
+
+TEST_F(GdbLive, GdbMultiarchBatch) {
+    std::string gdb = find_gdb();
     if (gdb.empty()) GTEST_SKIP() << "gdb-multiarch is not installed (Debian package gdb-multiarch)";
     Proc p;
     int port = free_port();
@@ -252,4 +274,54 @@ TEST_F(GdbLive, GdbMultiarchBatch) {
     EXPECT_NE(out.find("0x00000513"), std::string::npos);
     EXPECT_NE(out.find("VM status"), std::string::npos);
     EXPECT_EQ(p.wait_exit(5000), 0);
+}
+
+// The debugger proper against the real target: a breakpoint at a symbol,
+// registers and memory there, stepi, and a hardware watchpoint on `counter`.
+TEST_F(GdbLive, GdbMultiarchBreakStepWatch) {
+    std::string gdb = find_gdb();
+    if (gdb.empty()) GTEST_SKIP() << "gdb-multiarch is not installed (Debian package gdb-multiarch)";
+    Proc p;
+    int port = free_port();
+    start(p, port);
+    Proc g;
+    // loop: 8000000c addi a0,a0,1; 80000010 sd a0,0(t1); 80000014 j loop
+    std::vector<std::string> cmds{
+        "target remote 127.0.0.1:" + std::to_string(port),
+        "break *loop",   // `break loop` would skip the addi as if it were a prologue
+        "continue",
+        "info registers pc",
+        "x/4xw _start",
+        "stepi",
+        "printf \"STEP pc=%#lx\\n\", $pc",
+        "delete",
+        "watch *(long *)&counter",
+        "continue",
+        "printf \"WATCH pc=%#lx counter=%ld\\n\", $pc, *(long *)&counter",
+        "delete",
+        "kill",
+    };
+    std::vector<std::string> argv{gdb, "-batch", "-nx", PROG_ELF};
+    for (auto &c : cmds) {
+        argv.push_back("-ex");
+        argv.push_back(c);
+    }
+    g.spawn(argv, dir_ / "gdb.log");
+    EXPECT_EQ(g.wait_exit(10000), 0);
+    std::string out = slurp(dir_ / "gdb.log");
+    g_log += out;
+    auto has = [&](std::string_view what) { return out.find(what) != std::string::npos; };
+    EXPECT_TRUE(has("Breakpoint 1 at 0x8000000c")) << "breakpoint at the symbol";
+    EXPECT_TRUE(has("Breakpoint 1, 0x000000008000000c in loop ()")) << "breakpoint hit";
+    EXPECT_TRUE(has("pc             0x8000000c")) << "info registers pc at the breakpoint";
+    // li a0,0 ; auipc t1,0 ; addi t1,t1,.. (la) ; addi a0,a0,1
+    EXPECT_TRUE(has("0x80000000 <_start>:\t0x00000513")) << "x/4x";
+    EXPECT_TRUE(has("0x00150513")) << "x/4x shows the loop's addi";
+    EXPECT_TRUE(has("STEP pc=0x80000010")) << "stepi";
+    EXPECT_TRUE(has("Hardware watchpoint 2: *(long *)&counter")) << "watch inserted";
+    EXPECT_TRUE(has("Old value = 0\nNew value = 1")) << "watch reports the store";
+    // The CPU stops after the sd (pc 0x80000014); gdb's RISC-V support takes
+    // watchpoints to fire before the access and steps once more, to `loop`.
+    EXPECT_TRUE(has("WATCH pc=0x8000000c counter=1")) << "stopped after the store";
+    EXPECT_EQ(p.wait_exit(5000), 0) << slurp(p.log);
 }

@@ -207,12 +207,18 @@ const Insn &Hart::fetch(uint64_t pc) {
 Exit Hart::run(uint64_t budget) {
     uint64_t since_check = 0;
     request_check();   // state may have changed while we were away (WFI, gdb)
+    dbg_.stop = DebugStop{};
+    dbg_.hit = false;
     while (budget) {
         if (check_.load(std::memory_order_relaxed) || since_check >= kCheckInterval) {
             check_.store(false, std::memory_order_relaxed);
             since_check = 0;
             retire_graveyard();
             if (on_check) on_check(hook_opaque, *this);
+            if (dbg_.hit) [[unlikely]] {   // a watchpoint fired in the fast loop
+                dbg_.hit = false;
+                return Exit::Debug;
+            }
             if (stop_.exchange(false)) return Exit::Stop;
             if (kick_.exchange(false)) return Exit::Budget;
             uint64_t gen = bus.generation();
@@ -222,7 +228,8 @@ Exit Hart::run(uint64_t budget) {
                 flush_code();
                 retire_graveyard();
             }
-            check_interrupts();
+            if (dbg_.step) s.waiting = 0;   // interrupts stay masked while stepping
+            else check_interrupts();
             if (s.waiting) {
                 if (mip_effective() & s.mie) s.waiting = 0;
                 else return Exit::Halted;
@@ -230,6 +237,12 @@ Exit Hart::run(uint64_t budget) {
         }
         uint64_t n = std::min<uint64_t>(budget, kCheckInterval - since_check);
         uint64_t done = 0;
+        if (debug_active()) [[unlikely]] {
+            if (run_debug(n, done)) return Exit::Debug;
+            budget -= std::min(budget, done);
+            since_check += done;
+            continue;
+        }
         uint64_t seq = ~0ull;   // sequential successor of the last instruction (tracing)
         try {
             while (done < n && !check_.load(std::memory_order_relaxed)) {
@@ -262,6 +275,10 @@ Exit Hart::run(uint64_t budget) {
         }
         budget -= std::min(budget, done);
         since_check += done;
+    }
+    if (dbg_.hit) {   // the budget ran out on the instruction that hit a watchpoint
+        dbg_.hit = false;
+        return Exit::Debug;
     }
     return Exit::Budget;
 }

@@ -40,7 +40,17 @@ struct Config {
 
 enum class Access : uint8_t { Read = 0, Write = 1, Fetch = 2 };
 
-enum class Exit { Budget, Halted, Stop };
+enum class Exit { Budget, Halted, Stop, Debug };
+
+// Debugger support. The numbers match the gdb remote protocol's Z packets
+// (and tessera/debug.h), so the plugin can cast.
+enum class DebugPoint : uint8_t { SwBreak = 0, HwBreak = 1, WatchWrite = 2, WatchRead = 3, WatchAccess = 4 };
+enum class StopReason : uint8_t { None = 0, Break = 1, Watch = 2, Step = 3 };
+struct DebugStop {
+    StopReason reason = StopReason::None;
+    DebugPoint point = DebugPoint::SwBreak;
+    uint64_t addr = 0;   // Break: the pc; Watch: the watched address accessed
+};
 
 // Decoded instructions of one 4 KiB physical page, one slot per halfword.
 struct CodePage {
@@ -91,6 +101,22 @@ public:
     bool debug_read(uint64_t va, void *buf, size_t len);
     // Zero a cache block (cbo.zero).
     void zero_block(uint64_t va);
+
+    // ---- debugger (call with the hart stopped) ----
+    // Breakpoints stop before the instruction at a virtual pc executes;
+    // watchpoints stop after the access completes. Duplicates count once.
+    // False: not a known point kind (insert) / not present (remove).
+    bool debug_insert(DebugPoint type, uint64_t addr, uint64_t len);
+    bool debug_remove(DebugPoint type, uint64_t addr, uint64_t len);
+    void debug_remove_all();
+    // While on, run() executes one instruction (or enters one trap) and
+    // returns Exit::Debug; interrupts are not taken meanwhile.
+    void set_single_step(bool on) { dbg_.step = on; }
+    const DebugStop &last_stop() const { return dbg_.stop; }
+    // A data access the slow paths made; records a stop if it hits a watchpoint.
+    void watch_check(uint64_t va, unsigned size, bool write) {
+        if (!dbg_.watches.empty()) [[unlikely]] watch_hit(va, size, write);
+    }
 
     // ---- privileged ----
     [[noreturn]] void raise(uint64_t cause, uint64_t tval = 0) { throw Trap{cause, tval}; }
@@ -177,6 +203,25 @@ public:
     Insn scratch_{};            // page-crossing / MMIO instructions (not cached)
     uint64_t bus_gen_ = 0;
     bool code_dirty_ = false;   // current page may have been invalidated
+
+    struct Watch {
+        uint64_t addr, len;
+        DebugPoint type;
+        bool operator==(const Watch &) const = default;
+    };
+    struct Debug {
+        std::vector<std::pair<uint64_t, DebugPoint>> breaks;   // sorted by pc
+        std::vector<Watch> watches;
+        bool step = false;
+        bool hit = false;   // a watchpoint fired in the current instruction
+        DebugStop stop;
+    } dbg_;
+    bool debug_active() const { return dbg_.step || !dbg_.breaks.empty(); }
+    bool watched_page(uint64_t va) const;   // a watch overlaps va's 4 KiB page
+    void watch_hit(uint64_t va, unsigned size, bool write);
+    // The slow run loop used while breakpoints or single-stepping are on:
+    // at most n instructions; true when it stopped for the debugger.
+    bool run_debug(uint64_t n, uint64_t &done);
 
     std::atomic<uint64_t> irq_lines_{0};
     std::atomic<bool> check_{true};

@@ -233,6 +233,7 @@ bool Hart::debug_read(uint64_t va, void *buf, size_t len) {
 
 void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &info) {
     if (!info.cacheable) return;
+    if (!dbg_.watches.empty() && watched_page(va)) return;   // keep watched accesses on the slow path
     RamRange rr;
     if (!bus.lookup(pa, rr)) return;
     uint64_t pa_page = pa & ~0xfffull;
@@ -268,6 +269,7 @@ uint64_t load_slow_n(Hart &h, uint64_t va, unsigned size) {
     unsigned priv = h.data_priv();
     Hart::XlateInfo info;
     uint64_t pa = h.translate(va, size, Access::Read, priv, info);
+    h.watch_check(va, size, false);
     RamRange rr;
     if (h.bus.lookup(pa, rr) && pa + size <= rr.base + rr.len) {
         h.tlb_fill(priv, va, pa, info);
@@ -300,6 +302,7 @@ void store_slow_n(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     }
     Hart::XlateInfo info;
     uint64_t pa = h.translate(va, size, Access::Write, priv, info);
+    h.watch_check(va, size, true);
     h.note_store(pa, size);
     RamRange rr;
     if (h.bus.lookup(pa, rr) && rr.writable && pa + size <= rr.base + rr.len) {
@@ -318,7 +321,11 @@ uint8_t *Hart::amo_ptr(uint64_t va, unsigned size, bool is_lr) {
     RamRange rr;
     if (!bus.lookup(pa, rr) || (!is_lr && !rr.writable))
         raise(is_lr ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
-    if (!is_lr) note_store(pa, size);
+    watch_check(va, size, false);   // AMOs read and write; LR reads, SC writes
+    if (!is_lr) {
+        watch_check(va, size, true);
+        note_store(pa, size);
+    }
     return rr.host + (pa - rr.base);
 }
 
@@ -326,6 +333,7 @@ void Hart::zero_block(uint64_t va) {
     va &= xmask() & ~63ull;
     XlateInfo info;
     uint64_t pa = translate(va, 64, Access::Write, data_priv(), info);
+    watch_check(va, 64, true);
     note_store(pa, 64);
     RamRange rr;
     if (bus.lookup(pa, rr) && rr.writable) {

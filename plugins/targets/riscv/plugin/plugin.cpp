@@ -7,6 +7,7 @@
 
 #include <tessera/sdk/plugin.hpp>
 #include <tessera/sdk/riscv_cpu.h>
+#include <tessera/debug.h>
 
 #include <cinttypes>
 #include <cstddef>
@@ -397,6 +398,31 @@ const ts_riscv_info_v1 kInfoCap = {
     [](void *cpu) -> uint64_t { return self(cpu)->hart->cfg.hartid; },
 };
 
+// The core's debug enums share the gdb/debug.h numbering.
+static_assert(static_cast<int>(rv::DebugPoint::WatchAccess) == TS_DEBUG_WATCH_ACCESS &&
+              static_cast<int>(rv::DebugPoint::HwBreak) == TS_DEBUG_HW_BREAK &&
+              static_cast<int>(rv::StopReason::Step) == TS_DEBUG_STOP_STEP &&
+              static_cast<int>(rv::StopReason::Watch) == TS_DEBUG_STOP_WATCH);
+
+const ts_cpu_debug_ops kDebugCap = {
+    sizeof(ts_cpu_debug_ops),
+    [](void *cpu, ts_debug_point type, uint64_t addr, uint64_t len, ts_error *err) -> ts_status {
+        if (self(cpu)->hart->debug_insert(static_cast<rv::DebugPoint>(type), addr, len)) return TS_OK;
+        ts::set_error(err, "riscv: unsupported breakpoint/watchpoint type " + std::to_string(int(type)));
+        return TS_ERROR;
+    },
+    [](void *cpu, ts_debug_point type, uint64_t addr, uint64_t len) -> ts_status {
+        return self(cpu)->hart->debug_remove(static_cast<rv::DebugPoint>(type), addr, len) ? TS_OK : TS_ERROR;
+    },
+    [](void *cpu) { self(cpu)->hart->debug_remove_all(); },
+    [](void *cpu, int on) { self(cpu)->hart->set_single_step(on != 0); },
+    [](void *cpu, ts_debug_stop *out) {
+        const rv::DebugStop &st = self(cpu)->hart->last_stop();
+        *out = ts_debug_stop{sizeof(ts_debug_stop), static_cast<ts_debug_reason>(st.reason),
+                             static_cast<ts_debug_point>(st.point), st.addr};
+    },
+};
+
 // ---- class callbacks ----
 
 template <unsigned XLEN> void *cpu_create(ts_object *obj, ts_error *err) {
@@ -437,6 +463,7 @@ ts_cpu_exit cpu_exec(void *p) {
     switch (e) {
     case rv::Exit::Halted: return TS_CPU_HALTED;
     case rv::Exit::Stop: return TS_CPU_SHUTDOWN;
+    case rv::Exit::Debug: return TS_CPU_DEBUG;
     default: return TS_CPU_EXIT_REQUEST;
     }
 }
@@ -581,6 +608,7 @@ size_t cpu_gdb_write_reg(void *p, int regno, const uint8_t *buf, size_t len) {
 const void *cpu_get_capability(void *, const char *id) {
     if (std::strcmp(id, TS_RISCV_TIMER_V1) == 0) return &kTimerCap;
     if (std::strcmp(id, TS_RISCV_INFO_V1) == 0) return &kInfoCap;
+    if (std::strcmp(id, TS_DEBUG_V1) == 0) return &kDebugCap;
     return nullptr;
 }
 

@@ -74,6 +74,10 @@ constexpr ts_prop_decl prop_uint(const char *name, const char *def, int64_t min,
                                  const char *desc) {
     return prop(name, TS_PROP_UINT, def, desc, min, max);
 }
+constexpr ts_prop_decl prop_int(const char *name, const char *def, int64_t min, int64_t max,
+                                const char *desc) {
+    return prop(name, TS_PROP_INT, def, desc, min, max);
+}
 constexpr ts_prop_decl prop_bool(const char *name, const char *def, const char *desc) {
     return prop(name, TS_PROP_BOOL, def, desc);
 }
