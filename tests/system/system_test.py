@@ -181,6 +181,25 @@ def case_spike_opensbi():
     c.p.wait()
 
 
+def case_log_dfilter():
+    # -d in_asm to a -D file, narrowed by -dfilter to the first 16 bytes.
+    elf = os.path.join(BUILD, "hello.elf")
+    if not os.path.exists(elf):
+        skip("riscv64-unknown-elf-gcc not available")
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = {}
+        for name, extra in (("all", []), ("filtered", ["-dfilter", "0x80000000+0x10"])):
+            path = os.path.join(tmp, name + ".log")
+            run(["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf, "-d", "in_asm", "-D", path] + extra,
+                expect_status=0)
+            with open(path) as f:
+                logs[name] = [int(l.split(":")[0], 16) for l in f if l.startswith("0x")]
+    if not logs["filtered"] or any(not 0x80000000 <= a < 0x80000010 for a in logs["filtered"]):
+        fail(f"filtered log has addresses outside the range: {logs['filtered'][:5]}")
+    if len(logs["all"]) <= len(logs["filtered"]):
+        fail("the unfiltered log should have more instructions")
+
+
 def case_spike_exit_code():
     elf = os.path.join(BUILD, "exit42.elf")
     if not os.path.exists(elf):
@@ -304,6 +323,7 @@ CASES = {
     "spike-hello": case_spike_hello,
     "spike-hello-rv32": case_spike_hello_rv32,
     "spike-exit-code": case_spike_exit_code,
+    "log-dfilter": case_log_dfilter,
     "spike-opensbi": case_spike_opensbi,
     "virt-test-device": case_virt_test_device,
     "virt-dumpdtb": case_virt_dumpdtb,

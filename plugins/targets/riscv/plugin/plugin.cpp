@@ -249,8 +249,17 @@ private:
                        h.s.mhartid, async, cause, epc, tval, trap_name(cause, async));
     }
     // -d exec: one "Trace" line per straight-line run; -d cpu: the register dump.
+    // -dfilter: the kernel says which pcs are wanted (hosts before 1.0's
+    // final table did not have the call: then everything is).
+    static bool pc_wanted(uint64_t pc) {
+        const ts_host &hst = host();
+        if (hst.size < offsetof(ts_host, log_addr_enabled) + sizeof(hst.log_addr_enabled)) return true;
+        return hst.log_addr_enabled(pc) != 0;
+    }
+
     static void log_block(void *opaque, rv::Hart &h, uint64_t pc) {
         auto *c = static_cast<RiscvCpu *>(opaque);
+        if (!pc_wanted(pc)) return;
         if (ts::log_enabled(TS_LOG_CPU)) {
             std::string dump(4096, '\0');
             size_t n = c->dump(dump.data(), dump.size());
@@ -265,7 +274,7 @@ private:
     // The reference's -d in_asm layout: a header per run of new code, then
     // address, encoding, mnemonic padded to 24 columns, operands.
     static void log_decode(void *opaque, const rv::Hart &h, uint64_t pc, const rv::Insn &in) {
-        if (!ts::log_enabled(TS_LOG_IN_ASM)) return;
+        if (!ts::log_enabled(TS_LOG_IN_ASM) || !pc_wanted(pc)) return;
         auto *c = static_cast<RiscvCpu *>(opaque);
         if (pc != c->last_decoded_end)
             host().log(TS_LOG_IN_ASM, "----------------\nIN: \nPriv: %u; Virt: 0\n", h.s.priv);
