@@ -237,6 +237,14 @@ std::vector<const TypeEntry *> PluginRegistry::of_kind(TypeKind kind) const {
     return out;
 }
 
+const PluginFile *PluginRegistry::refused_provider(std::string_view type_name) const {
+    for (const auto &pf : files_)
+        if (!pf->refused.empty() && pf->manifest)
+            for (const auto &t : pf->manifest->types)
+                if (t.name == type_name) return pf.get();
+    return nullptr;
+}
+
 std::string PluginRegistry::searched_dirs() const {
     std::string s;
     for (const auto &d : cfg_.dirs) s += (s.empty() ? "" : ":") + d;

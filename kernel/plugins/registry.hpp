@@ -53,6 +53,10 @@ public:
     // class for the type. Throws UsageError with a one-line message.
     const void *load_class(const TypeEntry &entry, const ts_host *host);
 
+    // A refused plugin whose manifest names the type (for the error when
+    // nothing usable provides it), or null.
+    const PluginFile *refused_provider(std::string_view type_name) const;
+
     // Human-readable list for `tessera -plugins`.
     std::string describe() const;
     const std::vector<std::unique_ptr<PluginFile>> &files() const { return files_; }

@@ -62,6 +62,11 @@ const TypeImpl *type_find_loaded(std::string_view name) {
 const TypeImpl &type_get(std::string_view name, std::string_view what) {
     if (auto *t = type_find_loaded(name)) return *t;
     const TypeEntry *e = plugin_registry().find(name);
+    if (!e) {
+        if (const PluginFile *pf = plugin_registry().refused_provider(name))
+            throw UsageError(std::string(what) + " '" + std::string(name) + "': its plugin " + pf->path +
+                             " was refused: " + pf->refused);
+    }
     if (!e)
         throw UsageError(std::string(what) + " '" + std::string(name) +
                          "': no plugin provides this type (searched " + plugin_registry().searched_dirs() +

@@ -66,7 +66,11 @@ TEST_F(LoaderTest, WrongMajorIsRefusedWithBothVersions) {
     EXPECT_NE(r.out.find("refused: ABI 2.0 is not supported by this tessera (ABI 1.0"), std::string::npos) << r.out;
     r = run("-M none -device abi-major");
     EXPECT_EQ(r.status, 1);
-    EXPECT_NE(r.out.find("no plugin provides this type"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("-device 'abi-major': its plugin " + (dir_ / "plugins").string() +
+                         "/abi-wrong-major.so was refused: ABI 2.0 is not supported"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 }
 
 TEST_F(LoaderTest, NewerMinorIsRefused) {
