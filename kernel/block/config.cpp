@@ -1,5 +1,6 @@
 // -blockdev, -drive and -snapshot: options to nodes and backends, with the
 // reference's rules and messages.
+#include "log/trace.hpp"
 #include "block/block.hpp"
 #include "block/internal.hpp"
 
@@ -261,7 +262,9 @@ std::string probe_image(std::span<const uint8_t> head, const std::string &filena
 
 BlockNode &block_open_blockdev(const KeyVals &opts) {
     if (opts.wants_help()) throw UsageError("Help is not available for this option");
-    return open_node(opts, OpenCtx{});
+    BlockNode &n = open_node(opts, OpenCtx{});
+    trace(TraceEvent::BlockdevOpen, "node=%s driver=%s", opts.get("node-name").c_str(), opts.get("driver").c_str());
+    return n;
 }
 
 namespace {

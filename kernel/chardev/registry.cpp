@@ -1,3 +1,4 @@
+#include "log/trace.hpp"
 #include "chardev/registry.hpp"
 
 #include "chardev/backends.hpp"
@@ -107,6 +108,7 @@ std::string opt_required(const KeyVals &opts, std::string_view key, std::string_
 
 Chardev &chardev_new(std::string id, const KeyVals &opts)
 {
+    trace(TraceEvent::ChardevNew, "id=%s backend=%s", id.c_str(), opts.get("backend").c_str());
     if (id.empty())
         throw UsageError("chardev: no id specified");
     if (chardev_find(id))

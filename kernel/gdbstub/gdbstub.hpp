@@ -18,12 +18,19 @@ namespace tessera {
 
 enum class RunState;
 
-// -gdb SPEC (-s is "tcp::1234"). "tcp:..." gets server=on,wait=off (as in the
-// reference), so does "unix:PATH" without a server= option; "none" does
-// nothing. The chardev is created as "gdb". Throws UsageError.
+// -gdb SPEC (-s is "tcp::1234") and HMP "gdbserver SPEC". "tcp:..." gets
+// server=on,wait=off (as in the reference), so does "unix:PATH" without a
+// server= option. The chardev is created as "gdb"; a running server is
+// replaced (its chardev removed). "none" stops the server. Throws UsageError
+// (a bad spec leaves a running server alone).
 void gdbstub_start(std::string_view spec);
-// Same on an existing chardev.
+// On an existing chardev (left in place by gdbstub_stop). Throws UsageError
+// when a server runs already.
 void gdbstub_start_chardev(const std::string &chardev_id);
+// Detach the server (its breakpoints go, the VM's run state stays) and
+// remove the chardev gdbstub_start made. No-op when none runs.
+void gdbstub_stop();
+bool gdbstub_running();
 
 // One debugger conversation over any byte transport.
 class GdbStub {

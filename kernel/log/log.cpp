@@ -1,5 +1,6 @@
 #include "log/log.hpp"
 
+#include "log/trace.hpp"
 #include "options/keyval.hpp"
 
 #include <array>
@@ -83,7 +84,12 @@ uint64_t parse_log_items(std::string_view spec) {
             for (auto &i : kItems) mask |= i.mask;
             continue;
         }
-        if (item.substr(0, 6) == "trace:") continue;  // trace events: handled by -trace
+        if (item.substr(0, 6) == "trace:") {
+            if (trace_enable(item.substr(6)) == 0)
+                throw UsageError("-d " + std::string(item) + ": trace event '" + std::string(item.substr(6)) +
+                                 "' does not exist ('-trace help' lists them)");
+            continue;
+        }
         bool found = false;
         for (auto &i : kItems)
             if (i.name == item) {
@@ -102,7 +108,7 @@ std::string log_items_help() {
         std::string n(i.name);
         s += n + std::string(n.size() < 13 ? 13 - n.size() : 1, ' ') + std::string(i.help) + "\n";
     }
-    s += "trace:PATTERN   enable trace events\n\nUse \"-d trace:help\" to get a list of trace events.\n";
+    s += "trace:PATTERN   enable trace events\n\nUse \"-trace help\" to get a list of trace events.\n";
     return s;
 }
 
@@ -121,6 +127,12 @@ void log_vprintf(uint64_t mask, const char *fmt, va_list ap) {
     std::lock_guard g(g_log_lock);
     FILE *f = g_logfile ? g_logfile : stderr;
     vfprintf(f, fmt, ap);
+}
+
+void log_write(std::string_view text) {
+    std::lock_guard g(g_log_lock);
+    FILE *f = g_logfile ? g_logfile : stderr;
+    fwrite(text.data(), 1, text.size(), f);
 }
 
 void log_printf(uint64_t mask, const char *fmt, ...) {

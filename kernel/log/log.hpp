@@ -26,6 +26,8 @@ uint64_t parse_log_items(std::string_view spec);
 std::string log_items_help();
 // -D FILE (empty: stderr). Throws UsageError if it cannot be opened.
 void set_log_file(const std::string &path);
+// Writes to the -D file (or stderr) whatever the -d mask (trace output).
+void log_write(std::string_view text);
 void log_printf(uint64_t mask, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vprintf(uint64_t mask, const char *fmt, va_list ap);
 // -dfilter RANGE[,...]: 0x1000+0x100, 0x1000-0x10ff, 0x1000..0x10ff

@@ -2,6 +2,7 @@
 
 #include "files/fdset.hpp"
 #include "log/log.hpp"
+#include "log/trace.hpp"
 #include "options/readconfig.hpp"
 #include "qom/object.hpp"
 
@@ -246,8 +247,13 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
         {"pidfile", [](Config &c, const std::string &a) { c.pidfile = a; }},
         {"daemonize", [](Config &c, const std::string &) { c.daemonize = true; }},
         {"S", [](Config &c, const std::string &) { c.start_paused = true; }},
+        {"trace", [](Config &c, const std::string &a) {
+             if (is_help(a) || a == "enable=help") { c.help_requests.push_back("trace"); return; }
+             trace_configure(a);
+         }},
         {"d", [](Config &c, const std::string &a) {
              if (is_help(a)) { c.help_requests.push_back("d"); return; }
+             if (a == "trace:help" || a == "trace:?") { c.help_requests.push_back("trace"); return; }
              c.log_mask |= parse_log_items(a);
          }},
         {"D", [](Config &c, const std::string &a) { c.log_file = a; }},

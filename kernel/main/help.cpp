@@ -2,6 +2,7 @@
 #include "main/help.hpp"
 
 #include "log/log.hpp"
+#include "log/trace.hpp"
 #include "options/keyval.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
@@ -96,6 +97,10 @@ void answer_help(const Config &cfg, const std::string &req) {
     }
     if (req == "display") {
         std::printf("Available display backend types:\nnone\n");
+        return;
+    }
+    if (req == "trace") {
+        std::fputs(trace_help().c_str(), stdout);
         return;
     }
     if (req == "d") {

@@ -12,6 +12,7 @@
 #include "host/host_table.hpp"
 #include "loader/loader.hpp"
 #include "log/log.hpp"
+#include "log/trace.hpp"
 #include "loop/bql.hpp"
 #include "loop/clock.hpp"
 #include "loop/main_loop.hpp"
@@ -124,6 +125,7 @@ struct Requests {
 } g_req;
 
 void system_reset() {
+    trace(TraceEvent::SystemReset, "%s", "");
     vm_stop(RunState::Paused);
     global_roms().rewrite_all();
     object_reset_all();

@@ -1,5 +1,6 @@
 #include "plugins/registry.hpp"
 
+#include "log/trace.hpp"
 #include "options/keyval.hpp"
 
 #include <tessera/abi.h>
@@ -218,6 +219,8 @@ void PluginRegistry::discover(const DiscoverConfig &cfg) {
                     }
                 }
             }
+            if (!pf->refused.empty())
+                trace(TraceEvent::PluginRefused, "path=%s reason=%s", pf->path.c_str(), pf->refused.c_str());
             files_.push_back(std::move(pf));
         }
     }
@@ -288,6 +291,7 @@ void PluginRegistry::load(PluginFile &pf, const ts_host *host) {
     if (pf.descriptor->init(host, &err) != TS_OK)
         throw UsageError(where + "initialisation failed: " + err.message);
     pf.initialised = true;
+    trace(TraceEvent::PluginLoad, "path=%s plugin=%s", pf.path.c_str(), pf.manifest->plugin.c_str());
 }
 
 const void *PluginRegistry::load_class(const TypeEntry &entry, const ts_host *host) {

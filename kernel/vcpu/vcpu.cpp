@@ -1,5 +1,6 @@
 #include "vcpu/vcpu.hpp"
 
+#include "log/trace.hpp"
 #include "loop/bql.hpp"
 #include "loop/clock.hpp"
 #include "qom/object.hpp"
@@ -123,6 +124,7 @@ void vm_start() {
         g_running = true;
         g_state = RunState::Running;
     }
+    trace(TraceEvent::VmStateChange, "state=%s", runstate_name(RunState::Running));
     g_cv.notify_all();
     notify_state(RunState::Running);
 }
@@ -133,6 +135,7 @@ void vm_stop(RunState next) {
         g_running = false;
         g_state = next;
     }
+    trace(TraceEvent::VmStateChange, "state=%s", runstate_name(next));
     for (auto &v : g_cpus) v->cls->kick(v->cpu);
     g_cv.notify_all();
     // vCPUs may need the kernel lock to finish an MMIO access: drop it while
