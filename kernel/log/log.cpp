@@ -108,7 +108,7 @@ std::string log_items_help() {
         std::string n(i.name);
         s += n + std::string(n.size() < 13 ? 13 - n.size() : 1, ' ') + std::string(i.help) + "\n";
     }
-    s += "trace:PATTERN   enable trace events\n\nUse \"-trace help\" to get a list of trace events.\n";
+    s += "trace:PATTERN   enable trace events\n\nUse \"-d trace:help\" to get a list of trace events.\n";
     return s;
 }
 
