@@ -316,6 +316,14 @@ ts_memtx ts_address_space::rw(uint64_t addr, void *buf, uint64_t len, bool is_wr
             if (!is_write)
                 std::memset(p, 0, chunk);
             res = worse(res, TS_MEMTX_DECODE_ERROR);
+            if (access == Access::Guest) {
+                // As the reference reports an access to nothing (-d guest_errors).
+                char msg[160];
+                std::snprintf(msg, sizeof msg,
+                              "Invalid %s at addr 0x%" PRIX64 ", size %" PRIu64 ", region '(null)', reason: rejected",
+                              is_write ? "write" : "read", addr, chunk);
+                log_guest_error(msg);
+            }
         } else {
             const uint64_t avail = f->last() - addr;  // bytes left in the range, minus one
             chunk = len - 1 <= avail ? len : avail + 1;

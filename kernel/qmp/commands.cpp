@@ -31,6 +31,9 @@ struct TypeDecl {
     std::string_view name;
     Meta meta;
     std::string_view spec;  // members, enum values, or a builtin's json-type
+    // A flat union: members are the common base, the variant named by `tag`
+    // brings more that its handler checks (BlockdevOptions on "driver").
+    std::string_view tag = {};
 };
 
 constexpr std::string_view kRunStates =
@@ -119,6 +122,14 @@ const std::array kTypes = {
              "undefined created running paused ready standby waiting pending aborting concluded null"},
     TypeDecl{"JobInfo", Meta::Object,
              "id:str type:JobType status:JobStatus current-progress:int total-progress:int *error:str"},
+    // blockdev-add's boxed argument: the base of the reference's union; each
+    // driver's members are checked by the block layer (as for -blockdev).
+    TypeDecl{"BlockdevDiscardOptions", Meta::Enum, "ignore unmap"},
+    TypeDecl{"BlockdevCacheOptions", Meta::Object, "*direct:bool *no-flush:bool"},
+    TypeDecl{"BlockdevOptions", Meta::Object,
+             "driver:str *node-name:str *discard:BlockdevDiscardOptions *cache:BlockdevCacheOptions "
+             "*read-only:bool *auto-read-only:bool *force-share:bool *detect-zeroes:BlockdevDetectZeroesOptions",
+             "driver"},
 };
 
 const TypeDecl *type_decl(std::string_view name) {
@@ -199,6 +210,7 @@ void check_args(std::string_view arg_type, const Json &args) {
     auto ms = members(*t);
     for (const auto &[key, value] : args.as_object()) {
         auto m = std::find_if(ms.begin(), ms.end(), [&](const Member &x) { return x.name == key; });
+        if (m == ms.end() && !t->tag.empty()) continue;  // a variant's member
         if (m == ms.end()) throw QmpError{"GenericError", "Parameter '" + key + "' is unexpected"};
         check_value(key, m->type, value);
     }
@@ -591,6 +603,7 @@ const std::array kCommands = {
                 cmd_query_named_block_nodes},
     CommandDecl{"set-action", "q_obj_set-action-arg", "q_empty", cmd_set_action},
     CommandDecl{"query-jobs", "q_empty", "[JobInfo]", cmd_query_jobs},
+    CommandDecl{"blockdev-add", "BlockdevOptions", "q_empty", cmd_blockdev_add},
     CommandDecl{"human-monitor-command", "q_obj_human-monitor-command-arg", "str", cmd_human_monitor_command},
 };
 
@@ -648,7 +661,10 @@ void schema_add_type(std::string_view name, Json &out, std::set<std::string, std
             ms.push_back(std::move(j));
             refs.push_back(m.type);
         }
-        out.push_back(Json::Object{{"name", name}, {"meta-type", "object"}, {"members", ms}});
+        Json obj = Json::Object{{"name", name}, {"meta-type", "object"}, {"members", ms}};
+        // The variants live in the block layer; the tag says it is a union.
+        if (!t->tag.empty()) obj.set("tag", t->tag);
+        out.push_back(std::move(obj));
         for (auto r : refs) schema_add_type(r, out, done);
         break;
     }

@@ -30,5 +30,7 @@ Json cmd_query_jobs(QmpCall &call);
 Json cmd_query_named_block_nodes(QmpCall &call);
 Json cmd_query_block(QmpCall &call);
 Json cmd_set_action(QmpCall &call);
+// blockdev.cpp
+Json cmd_blockdev_add(QmpCall &call);
 
 }  // namespace tessera

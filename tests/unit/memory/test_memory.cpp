@@ -281,6 +281,19 @@ TEST(Access, RomWritesIgnoredAndLoggedLoaderWritesLand) {
     set_guest_error_sink(nullptr);
 }
 
+TEST(Access, GuestAccessToNothingIsAGuestError) {
+    Machine m;
+    set_guest_error_sink([](std::string_view msg) { g_logged.emplace_back(msg); });
+    g_logged.clear();
+    uint32_t v = 0;
+    EXPECT_EQ(m.as.rw(0x5000, &v, 4, false), TS_MEMTX_DECODE_ERROR);
+    ASSERT_EQ(g_logged.size(), 1u);
+    EXPECT_EQ(g_logged[0], "Invalid read at addr 0x5000, size 4, region '(null)', reason: rejected");
+    EXPECT_EQ(m.as.rw(0x5000, &v, 4, true, Access::Loader), TS_MEMTX_DECODE_ERROR);
+    EXPECT_EQ(g_logged.size(), 1u);  // loaders report their own errors
+    set_guest_error_sink(nullptr);
+}
+
 TEST(Access, LockHooksAndWriteListeners) {
     Machine m;
     Recorder dev;
