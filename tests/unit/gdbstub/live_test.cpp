@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -323,5 +324,114 @@ TEST_F(GdbLive, GdbMultiarchBreakStepWatch) {
     // The CPU stops after the sd (pc 0x80000014); gdb's RISC-V support takes
     // watchpoints to fire before the access and steps once more, to `loop`.
     EXPECT_TRUE(has("WATCH pc=0x8000000c counter=1")) << "stopped after the store";
+    EXPECT_EQ(p.wait_exit(5000), 0) << slurp(p.log);
+}
+
+namespace {
+
+// A QMP client just big enough to run HMP commands (human-monitor-command).
+class Qmp {
+public:
+    explicit Qmp(const std::string &path) {
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+        for (int i = 0; i < 100 && fd_ < 0; i++) {
+            int s = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0) fd_ = s;
+            else close(s), std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (fd_ >= 0) {
+            line();  // greeting
+            cmd(R"({"execute": "qmp_capabilities"})");
+        }
+    }
+    ~Qmp() {
+        if (fd_ >= 0) close(fd_);
+    }
+    bool ok() const { return fd_ >= 0; }
+    // The reply line (events skipped).
+    std::string cmd(const std::string &json) {
+        (void)!write(fd_, json.data(), json.size());
+        for (;;) {
+            std::string l = line();
+            if (l.find("\"event\"") == std::string::npos) return l;
+        }
+    }
+    std::string hmp(const std::string &command) {
+        return cmd(R"({"execute": "human-monitor-command", "arguments": {"command-line": ")" + command + "\"}}");
+    }
+
+private:
+    std::string line() {
+        for (;;) {
+            if (size_t nl = buf_.find('\n'); nl != std::string::npos) {
+                std::string l = buf_.substr(0, nl);
+                buf_.erase(0, nl + 1);
+                if (l.ends_with('\r')) l.pop_back();
+                return l;
+            }
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 5000) <= 0) return "(timeout)";
+            char b[4096];
+            ssize_t n = read(fd_, b, sizeof b);
+            if (n <= 0) return "(eof)";
+            buf_.append(b, size_t(n));
+        }
+    }
+    int fd_ = -1;
+    std::string buf_;
+};
+
+bool tcp_listening(int port) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uint16_t(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+}  // namespace
+
+// HMP "gdbserver": a new device replaces the server (the debugger on the old
+// one is dropped), "none" stops it, and gdb cannot replace its own server.
+TEST_F(GdbLive, HmpGdbserverReplacesAndStops) {
+    int p1 = free_port(), p2 = free_port();
+    std::string sock = (dir_ / "qmp.sock").string();
+    Proc p;
+    p.spawn({TESSERA_EXE, "-M", "spike", "-display", "none", "-bios", "none", "-kernel", PROG_ELF, "-S", "-gdb",
+             "tcp::" + std::to_string(p1), "-qmp", "unix:" + sock + ",server=on,wait=off"},
+            dir_ / "tessera.log");
+    Qmp q(sock);
+    ASSERT_TRUE(q.ok()) << slurp(p.log);
+    Rsp r1(p1);
+    ASSERT_TRUE(r1.ok());
+    EXPECT_EQ(r1.ask("?"), "T05thread:1;");
+
+    // From gdb itself: refused, the connection lives on.
+    r1.send("qRcmd," + to_hex(std::string_view("gdbserver tcp::" + std::to_string(p2))));
+    std::string out = r1.next();
+    auto text = from_hex(out.substr(1));
+    ASSERT_TRUE(text) << out;
+    EXPECT_EQ(std::string(text->begin(), text->end()), "Could not open gdbserver on device 'tcp::" +
+                                                          std::to_string(p2) + "'\n");
+    EXPECT_EQ(r1.next(), "OK");
+    EXPECT_EQ(r1.ask("?"), "T05thread:1;");
+
+    EXPECT_EQ(q.hmp("gdbserver tcp::" + std::to_string(p2)),
+              R"({"return": "Waiting for gdb connection on device 'tcp::)" + std::to_string(p2) + R"('\n"})");
+    EXPECT_EQ(r1.next(), "(eof)");
+    EXPECT_FALSE(tcp_listening(p1));
+    Rsp r2(p2);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_EQ(r2.ask("?"), "T05thread:1;");
+
+    EXPECT_EQ(q.hmp("gdbserver none"), R"({"return": "Disabled gdbserver\n"})");
+    EXPECT_EQ(r2.next(), "(eof)");
+    EXPECT_FALSE(tcp_listening(p2));
+    q.cmd(R"({"execute": "quit"})");
     EXPECT_EQ(p.wait_exit(5000), 0) << slurp(p.log);
 }

@@ -387,3 +387,38 @@ TEST_F(QmpLive, BlockNodesOfLibvirtBlockdevs) {
     c.cmd(R"({"execute": "quit"})");
     EXPECT_EQ(p.wait_exit(5000), 0);
 }
+
+// blockdev-add as libvirt sends it for a hot-plugged disk: the format node
+// with its protocol child nested. The node exists afterwards (a second add
+// of its name is refused), and errors come back in the reference's shape.
+TEST_F(QmpLive, BlockdevAddNestedNodes) {
+    fs::path disk = dir_ / "hot.raw";
+    { std::ofstream(disk) << std::string(65536, '\0'); }
+    Proc p;
+    spawn(p, TESSERA_EXE,
+          {"-S", "-M", "virt", "-display", "none", "-qmp", "unix:" + sock_ + ",server=on,wait=off"},
+          dir_ / "tessera.log");
+    if (p.wait_exit(300) >= 0) GTEST_SKIP() << "no virt board built: " << p.output();
+    QmpClient c(sock_, "B");
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.next());
+    c.cmd(R"({"execute": "qmp_capabilities"})");
+    const std::string file = R"({"driver": "file", "filename": ")" + disk.string() + R"("})";
+    Json r = c.cmd(R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "hot0", "file": )" +
+                   file + "}}");
+    if (r.find("error") && r.find("error")->find("desc")->as_string().find("does not accept value") !=
+                               std::string::npos)
+        GTEST_SKIP() << "no block plugins built";
+    EXPECT_EQ(to_json(r), R"({"return": {}})");
+    r = c.cmd(R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "hot0", "file": )" + file +
+              "}}");
+    EXPECT_EQ(to_json(*r.find("error")),
+              R"({"class": "GenericError", "desc": "Duplicate nodes with node-name='hot0'"})");
+    r = c.cmd(R"({"execute": "blockdev-add", "arguments": )" + file + "}");
+    EXPECT_EQ(r.find("error")->find("desc")->as_string(), "'node-name' must be specified for the root node");
+    r = c.cmd(R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "hot1", "bogus": 1, "file": )" +
+              file + "}}");
+    EXPECT_EQ(r.find("error")->find("desc")->as_string(), "Parameter 'bogus' is unexpected");
+    c.cmd(R"({"execute": "quit"})");
+    EXPECT_EQ(p.wait_exit(5000), 0);
+}
