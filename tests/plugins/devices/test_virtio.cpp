@@ -195,6 +195,7 @@ TEST_F(VirtioTest, BlkWriteFlushAndGetId) {
 
     blk_request(99, 0, 0, 0, false);
     EXPECT_EQ(blk_status(), 2) << "UNSUPP";
+    EXPECT_TRUE(host->log_contains("virtio-blk: request type 99 not supported"));
 }
 
 TEST_F(VirtioTest, BlkOutOfRangeIsIoError) {

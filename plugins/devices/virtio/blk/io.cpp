@@ -60,7 +60,12 @@ uint32_t Blk::process(const Chain &c) {
         written = static_cast<uint32_t>(n);
         break;
     }
-    default: status = kUnsupp; break;
+    default:
+        // Discard, write-zeroes... are not offered as features; a guest
+        // sending them anyway gets UNSUPP and -d unimp says so.
+        ts::log_unimp("virtio-blk: request type %u not supported\n", type);
+        status = kUnsupp;
+        break;
     }
     c.write(c.in_len - 1, std::span<const uint8_t>(&status, 1));
     return written + 1;
