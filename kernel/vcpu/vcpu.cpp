@@ -123,6 +123,10 @@ void vm_start() {
         std::lock_guard lk(g_mutex);
         g_running = true;
         g_state = RunState::Running;
+        // A halted CPU re-checks for work after every start: a reset may
+        // have changed its state, and its thread may have slept through the
+        // stop (stop and start both landing while it asked has_work()).
+        for (auto &v : g_cpus) v->wake = true;
     }
     trace(TraceEvent::VmStateChange, "state=%s", runstate_name(RunState::Running));
     g_cv.notify_all();
