@@ -1,5 +1,6 @@
 // tessera -M spike -S -gdb tcp::PORT with the RISC-V target, driven by a
 // small remote-protocol client, then by gdb-multiarch when installed.
+#include "../../common/child_process.hpp"
 #include "gdbstub/packet.hpp"
 
 #include <gtest/gtest.h>
@@ -54,42 +55,13 @@ std::string slurp(const fs::path &p) {
     return ss.str();
 }
 
-struct Proc {
-    pid_t pid = -1;
-    fs::path log;
+// Logs the command line to the transcript, then starts it.
+struct Proc : ChildProcess {
     void spawn(const std::vector<std::string> &args, const fs::path &logfile) {
-        std::vector<std::string> a = args;
-        std::vector<char *> argv;
-        for (auto &s : a) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, logfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        log = logfile;
         g_log += "$";
         for (auto &s : args) g_log += " " + s;
         g_log += "\n";
-        ASSERT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-        posix_spawn_file_actions_destroy(&fa);
-    }
-    int wait_exit(int timeout_ms) {
-        for (int t = 0; t < timeout_ms; t += 20) {
-            int st = 0;
-            if (waitpid(pid, &st, WNOHANG) == pid) {
-                pid = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return -1;
-    }
-    ~Proc() {
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
+        ASSERT_TRUE(ChildProcess::spawn(args, logfile)) << args[0];
     }
 };
 

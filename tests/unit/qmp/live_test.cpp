@@ -1,5 +1,6 @@
 // Starts tessera with a QMP server socket and speaks QMP to it, as libvirt or
 // a test script would. The whole session is printed as a transcript.
+#include "../../common/child_process.hpp"
 #include "options/json.hpp"
 
 #include <gtest/gtest.h>
@@ -117,48 +118,12 @@ private:
     bool eof_ = false;
 };
 
-struct Proc {
-    pid_t pid = -1;
-    fs::path log;
-    int wait_exit(int timeout_ms) {
-        for (int t = 0; t < timeout_ms; t += 20) {
-            int st = 0;
-            if (waitpid(pid, &st, WNOHANG) == pid) {
-                pid = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return -1;
-    }
-    ~Proc() {
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
-    }
-    std::string output() const {
-        std::ifstream f(log);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        return ss.str();
-    }
-};
+using Proc = ChildProcess;
 
 void spawn(Proc &p, const std::string &exe, const std::vector<std::string> &args, const fs::path &log) {
     std::vector<std::string> all{exe};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char *> argv;
-    for (auto &a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    p.log = log;
-    ASSERT_EQ(posix_spawn(&p.pid, exe.c_str(), &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    ASSERT_TRUE(p.spawn(all, log)) << exe;
     g_transcript += "$";
     for (auto &a : all) g_transcript += " " + a;
     g_transcript += "\n";
