@@ -315,6 +315,83 @@ def case_bad_input():
                        "nodisk.raw")
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def case_linux_gdb():
+    # gdb-multiarch against the Debian kernel: the guest publishes the
+    # addresses of ksys_sync and linux_banner (from /proc/kallsyms); gdb gets
+    # them as symbols, breaks in the function while the guest calls sync(2),
+    # and reads the variable through the guest's page tables.
+    gdb = shutil.which("gdb-multiarch")
+    if not gdb:
+        skip("gdb-multiarch is not installed (Debian package gdb-multiarch)")
+    gas = shutil.which("riscv64-unknown-elf-as")
+    if not gas:
+        skip("riscv64-unknown-elf-as is not installed (binutils-riscv64-unknown-elf)")
+    out_dir = GUEST_DIR + "-gdb"
+    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out_dir, os.path.join(HERE, "init-gdb.sh")])
+    if r.returncode == 77:
+        skip("guest images not available")
+    port = free_port()
+    args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", os.path.join(out_dir, "Image"),
+            "-initrd", os.path.join(out_dir, "initrd.cpio.gz"), "-append", "console=ttyS0 quiet",
+            "-gdb", f"tcp:127.0.0.1:{port}"]
+    log("$ tessera " + " ".join(args))
+    vm = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    try:
+        syms, seen, deadline = {}, "", time.time() + 600
+        while time.time() < deadline:
+            line = vm.stdout.readline().decode(errors="replace")
+            if not line:
+                break
+            seen += line
+            if line.startswith("TESSERA-SYM"):
+                for m in re.finditer(r"([0-9a-f]{16}) \w (\w+)", line):
+                    syms[m.group(2)] = int(m.group(1), 16)
+                break
+        log(seen[-2000:])
+        if set(syms) != {"ksys_sync", "linux_banner"} or 0 in syms.values():
+            fail(f"the guest did not publish both symbols: {syms}")
+        with tempfile.TemporaryDirectory() as tmp:
+            # A symbol file: one section placed at each symbol's address.
+            src, obj, elf = (os.path.join(tmp, n) for n in ("syms.s", "syms.o", "syms.elf"))
+            with open(src, "w") as f:
+                f.write(".text\n.globl ksys_sync\n.type ksys_sync, @function\nksys_sync: c.nop\n"
+                        ".size ksys_sync, 2\n.data\n.globl linux_banner\n.type linux_banner, @object\n"
+                        "linux_banner: .byte 0\n.size linux_banner, 1\n")
+            subprocess.run([gas, "-march=rv64gc", "-o", obj, src], check=True)
+            subprocess.run([gas[:-2] + "ld", "-o", elf, "-e", "ksys_sync",
+                            f"--section-start=.text={syms['ksys_sync']:#x}",
+                            f"--section-start=.data={syms['linux_banner']:#x}", obj], check=True)
+            cmd = [gdb, "-batch", "-nx", "-ex", f"symbol-file {elf}",
+                   "-ex", f"target remote 127.0.0.1:{port}", "-ex", "break *ksys_sync", "-ex", "continue",
+                   "-ex", "info registers pc", "-ex", "x/s &linux_banner", "-ex", "info registers sp",
+                   "-ex", "delete", "-ex", "detach"]
+            log("$ " + " ".join(cmd))
+            g = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            gout = g.stdout.decode(errors="replace")
+            log(gout)
+        if not re.search(r"Breakpoint 1, 0x0*%x in ksys_sync" % syms["ksys_sync"], gout):
+            fail("gdb did not stop at the breakpoint in ksys_sync")
+        if not re.search(r"pc\s+0x%x\s+0x%x <ksys_sync>" % (syms["ksys_sync"], syms["ksys_sync"]), gout):
+            fail("pc is not ksys_sync")
+        if not re.search(r'<linux_banner>:\s+"Linux version 6\.', gout):
+            fail("gdb did not read linux_banner through the guest MMU")
+        if not re.search(r"sp\s+0xff[0-9a-f]{14}\s", gout):
+            fail("sp is not a kernel address")
+        if vm.poll() is not None:
+            fail("tessera exited while gdb was attached")
+    finally:
+        vm.terminate()
+        vm.wait(timeout=30)
+
+
 CASES = {
     "linux-boot-smp1": lambda: case_linux_boot(1),
     "linux-boot-smp2": lambda: case_linux_boot(2),
@@ -329,6 +406,7 @@ CASES = {
     "virt-dumpdtb": case_virt_dumpdtb,
     "uboot": case_uboot,
     "bad-input": case_bad_input,
+    "linux-gdb": case_linux_gdb,
 }
 
 if __name__ == "__main__":
