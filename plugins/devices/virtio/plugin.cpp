@@ -2,6 +2,7 @@
 #include "blk/blk.hpp"
 #include "console/console.hpp"
 #include "mmio/mmio.hpp"
+#include "net/net.hpp"
 #include "rng/rng.hpp"
 
 #include <cstddef>
@@ -57,6 +58,12 @@ constexpr ts_prop_decl kRngProps[] = {
 };
 const ts_device_class kRngClass = ts::device_class<Rng>(kRngProps, TS_STATE_NONE, "virtio-bus", true);
 
+constexpr ts_prop_decl kNetProps[] = {
+    ts::prop("netdev", TS_PROP_NETDEV, nullptr, "the netdev backend"),
+    ts::prop("mac", TS_PROP_MACADDR, nullptr, "MAC address (default 52:54:00:12:34:56, :57, ...)"),
+};
+const ts_device_class kNetClass = ts::device_class<Net>(kNetProps, TS_STATE_NONE, "virtio-bus", true);
+
 const ts_device_class kSerialClass = ts::device_class<VirtSerial>({}, TS_STATE_NONE, "virtio-bus", true);
 
 constexpr ts_prop_decl kConsoleProps[] = {
@@ -71,6 +78,7 @@ constexpr ts::ClassEntry kClasses[] = {
     {"virtio-mmio", &kMmioClass},
     {"virtio-blk-device", &kBlkClass},
     {"virtio-rng-device", &kRngClass},
+    {"virtio-net-device", &kNetClass},
     {"virtio-serial-device", &kSerialClass},
     {"virtconsole", &kConsoleClass},
 };
@@ -88,6 +96,7 @@ struct DeviceCast {
 constexpr DeviceCast kCasts[] = {
     {Blk::type_name, cast<Blk>},
     {Rng::type_name, cast<Rng>},
+    {Net::type_name, cast<Net>},
     {VirtSerial::type_name, cast<VirtSerial>},
 };
 
@@ -106,6 +115,7 @@ TESSERA_PLUGIN("device-virtio", "0.1.0",
                "type device virtio-mmio - board virtio MMIO transport\n"
                "type device virtio-blk-device - storage Virtio block device\n"
                "type device virtio-rng-device - misc Virtio random number generator\n"
+               "type device virtio-net-device - network Virtio network device\n"
                "type device virtio-serial-device - misc Virtio serial bus (one console port)\n"
                "type device virtconsole - misc Virtio console port\n",
                virtio::get_class);

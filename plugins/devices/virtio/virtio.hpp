@@ -69,6 +69,13 @@ public:
     std::optional<Chain> pop();
     // Hand a chain back with `written` bytes written into its in part.
     void push(const Chain &c, uint32_t written);
+    // Several chains as one unit (a mergeable receive): entries first, the
+    // used index once, so the driver never sees part of the frame.
+    void push_batch(std::span<const Chain> chains, std::span<const uint32_t> written);
+    // Give back the last n chains taken by pop() (not pushed).
+    void unpop(unsigned n) { s_.last_avail = static_cast<uint16_t>(s_.last_avail - n); }
+    // Are chains waiting in the avail ring (no descriptor walk)?
+    bool has_avail();
     // Driver suppressed interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT)?
     bool interrupts_suppressed() const;
     // VIRTIO_F_INDIRECT_DESC negotiated.

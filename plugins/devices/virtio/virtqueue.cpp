@@ -127,14 +127,23 @@ void Virtqueue::walk_table(Chain &c, uint64_t table, uint32_t size, uint32_t fir
     }
 }
 
-void Virtqueue::push(const Chain &c, uint32_t written) {
+void Virtqueue::push(const Chain &c, uint32_t written) { push_batch({&c, 1}, {&written, 1}); }
+
+bool Virtqueue::has_avail() {
+    if (!ready()) return false;
+    return read_u16(s_.avail + 2) != static_cast<uint16_t>(s_.last_avail);
+}
+
+void Virtqueue::push_batch(std::span<const Chain> chains, std::span<const uint32_t> written) {
     const uint32_t num = s_.num;
     uint16_t idx = static_cast<uint16_t>(s_.used_idx);
-    std::array<uint8_t, 8> elem{};
-    put_le(elem, 0, c.head, 4);
-    put_le(elem, 4, written, 4);
-    guest_write(s_.used + 4 + 8ull * (idx % num), elem);
-    idx = static_cast<uint16_t>(idx + 1);
+    for (size_t i = 0; i < chains.size(); i++) {
+        std::array<uint8_t, 8> elem{};
+        put_le(elem, 0, chains[i].head, 4);
+        put_le(elem, 4, written[i], 4);
+        guest_write(s_.used + 4 + 8ull * (idx % num), elem);
+        idx = static_cast<uint16_t>(idx + 1);
+    }
     std::array<uint8_t, 2> b{};
     put_le(b, 0, idx, 2);
     guest_write(s_.used + 2, b);
