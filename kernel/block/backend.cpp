@@ -119,6 +119,8 @@ BlockBackend &backend_add(std::unique_ptr<BlockBackend> be) {
     return *backends().back();
 }
 
+const std::vector<std::unique_ptr<BlockBackend>> &backends_list() { return backends(); }
+
 bool backend_name_taken(std::string_view name) {
     return std::any_of(backends().begin(), backends().end(), [&](auto &b) { return b->name() == name; });
 }
@@ -176,7 +178,7 @@ std::string block_info_text() {
             continue;
         }
         // The image node: below the -snapshot overlay if there is one.
-        BlockNode *img = r->driver_name() == "snapshot" && r->child("backing") ? r->child("backing") : r;
+        BlockNode *img = r->snapshot_overlay() && r->child("backing") ? r->child("backing") : r;
         o << name << "(" << r->name() << "): " << img->filename() << " (" << img->driver_name()
           << (b->read_only() ? ", read-only" : "") << ")\n";
         if (b->device()) o << "    Attached to:      " << b->device()->path << "\n";

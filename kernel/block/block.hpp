@@ -81,6 +81,12 @@ void block_configure(const std::vector<KeyVals> &blockdevs, const std::vector<Ke
 BlockNode &block_open_blockdev(const KeyVals &opts);
 BlockBackend &block_open_drive(const KeyVals &opts, bool snapshot_all = false);
 
+// blockdev-del: removes a node -blockdev or blockdev-add made, with the
+// children opened along with it. UsageError with the reference's messages
+// when there is no such node, a device or backend uses it, another node
+// has it as a child, or it was not made by the monitor.
+void block_del_node(std::string_view node_name);
+
 // Called for every if=virtio drive with its id; the kernel creates
 // -device virtio-blk-device,drive=ID.
 void block_set_virtio_drive_hook(std::function<void(const std::string &drive_id)> hook);

@@ -9,6 +9,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -74,6 +79,9 @@ const TypeImpl &block_type(std::string_view name, const std::string &unknown) {
     const TypeImpl *t = type_find_loaded(name);
     if (!t && plugin_registry().find(name)) t = &type_get(name, "-blockdev");
     if (t && t->kind == TypeKind::Block && t->cls) return *t;
+    if (auto file = t ? std::nullopt : plugin_registry().not_installed_provider(name))
+        throw UsageError("Block format '" + std::string(name) + "' is not available: provided by plugin " + *file +
+                         ", which is not installed");
     if (std::find(std::begin(kReferenceDrivers), std::end(kReferenceDrivers), name) != std::end(kReferenceDrivers))
         throw UsageError("Block format '" + std::string(name) + "' is not available: no plugin provides it");
     throw UsageError(unknown);
@@ -123,6 +131,8 @@ BlockNode &open_node(const KeyVals &opts, const OpenCtx &ctx);
 BlockNode *open_child(const KeyVals &opts, std::string_view role, const OpenCtx &ctx,
                       const BlockNode::Flags &flags, NodeRollback &rb) {
     if (const std::string *ref = opts.find(role)) {
+        // backing=null (or empty): no backing file, whatever the header says.
+        if (role == "backing" && (ref->empty() || *ref == "null")) return nullptr;
         if (BlockNode *n = node_find(*ref)) return n;
         if (BlockBackend *b = block_backend_find(*ref); b && b->root()) return b->root();
         throw UsageError("Cannot find device='" + *ref + "' nor node-name='" + *ref + "'");
@@ -164,9 +174,15 @@ BlockNode &open_node(const KeyVals &opts, const OpenCtx &ctx) {
     // Children first: the driver reaches them from its realize.
     NodeRollback rb;
     std::vector<std::pair<std::string, BlockNode *>> kids;
+    std::vector<BlockNode *> nested;  // opened here from dotted options: owned by the new node
     for (const auto &d : decls)
-        if (d.type == TS_PROP_DRIVE)
-            if (BlockNode *c = open_child(opts, d.name, ctx, flags, rb)) kids.emplace_back(d.name, c);
+        if (d.type == TS_PROP_DRIVE) {
+            size_t before = rb.made.size();
+            if (BlockNode *c = open_child(opts, d.name, ctx, flags, rb)) {
+                kids.emplace_back(d.name, c);
+                if (rb.made.size() > before) nested.push_back(c);
+            }
+        }
 
     auto is_child_key = [&](std::string_view k) {
         for (const auto &d : decls) {
@@ -191,7 +207,10 @@ BlockNode &open_node(const KeyVals &opts, const OpenCtx &ctx) {
     if (node_find(name)) throw UsageError("Duplicate nodes with node-name='" + name + "'");  // taken by a child
     ts_object *obj = object_new_named(object_container("/block-nodes"), t.name, name);
     auto node = std::make_unique<BlockNode>(name, t.name, opts, flags);
-    for (auto &[role, c] : kids) node->add_child(role, c);
+    for (auto &[role, c] : kids) {
+        if (std::find(nested.begin(), nested.end(), c) != nested.end()) node->add_owned_child(role, c);
+        else node->add_child(role, c);
+    }
     node->set_driver(make_plugin_driver(obj), obj);
     BlockNode &n = node_register(std::move(node));
     try {
@@ -260,9 +279,48 @@ std::string probe_image(std::span<const uint8_t> head, const std::string &filena
     return best;
 }
 
+BlockNode &block_open_backing(BlockNode &parent, const std::string &role, const std::string &filename,
+                              const char *format) {
+    // As the reference: a relative name is relative to the image's directory.
+    auto protocol_of = [](const std::string &p) -> std::string {
+        auto colon = p.find(':');
+        return colon != std::string::npos && p.find('/') > colon ? p.substr(0, colon) : "";
+    };
+    std::string path = filename;
+    if (protocol_of(path).empty() && !path.starts_with('/')) {
+        std::string base = parent.filename();  // a path or a URL
+        if (auto slash = base.rfind('/'); slash != std::string::npos) path = base.substr(0, slash + 1) + path;
+    }
+    std::string protocol = protocol_of(path);
+    if (protocol == "file" || protocol.empty()) {
+        if (!protocol.empty()) path = path.substr(5);
+        protocol = "file";
+    }
+    BlockNode::Flags f = parent.flags();
+    f.read_only = true;
+    KeyVals fo;
+    fo.set("driver", protocol);
+    fo.set("filename", path);
+    NodeRollback rb;
+    BlockNode &file = open_node(fo, OpenCtx{"file.", true, false, &f});
+    rb.made.push_back(&file);
+    std::string fmt = format && *format ? std::string(format) : probe_format(file);
+    block_type(fmt, "Unknown driver '" + fmt + "'");
+    KeyVals top_opts;
+    top_opts.set("driver", fmt);
+    top_opts.set("file", file.name());
+    BlockNode &top = open_node(top_opts, OpenCtx{"", true, false, &f});
+    top.take_ownership(&file);  // closes with it
+    rb.armed = false;
+    parent.add_owned_child(role, &top);
+    node_move_to_end(&parent);
+    return top;
+}
+
 BlockNode &block_open_blockdev(const KeyVals &opts) {
     if (opts.wants_help()) throw UsageError("Help is not available for this option");
     BlockNode &n = open_node(opts, OpenCtx{});
+    n.set_monitor_owned();
     trace(TraceEvent::BlockdevOpen, "node=%s driver=%s", opts.get("node-name").c_str(), opts.get("driver").c_str());
     return n;
 }
@@ -344,6 +402,50 @@ DriveOptions parse_drive(const KeyVals &in, bool snapshot_all) {
     return d;
 }
 
+// The -snapshot overlay, as the reference makes it: a new qcow2 image in
+// $TMPDIR (or /var/tmp) over `base`, its file unlinked as soon as it is
+// open so nothing is left behind even after a crash.
+BlockNode &open_snapshot_overlay(BlockNode &base, bool read_only) {
+    const TypeImpl &q = block_type("qcow2", "Unknown driver 'qcow2'");
+    const TypeEntry *e = plugin_registry().find(q.name);
+    const auto *create = e && e->plugin->descriptor && e->plugin->descriptor->get_capability
+                             ? static_cast<const ts_block_create_ops *>(e->plugin->descriptor->get_capability(TS_BLOCK_CREATE_CAP))
+                             : nullptr;
+    if (!create || !create->create) throw UsageError("Could not create temporary overlay: qcow2 cannot create images");
+    const char *env = std::getenv("TMPDIR");
+    std::string path = std::string(env && *env ? env : "/var/tmp") + "/vl.XXXXXX";
+    int fd = ::mkostemp(path.data(), O_CLOEXEC);
+    if (fd < 0) throw UsageError("Could not create temporary overlay '" + path + "': " + std::strerror(errno));
+    ::close(fd);
+    struct Unlink {
+        std::string p;
+        ~Unlink() { ::unlink(p.c_str()); }
+    } unlink_at_end{path};
+    BlockNode::Flags ff;
+    ff.cache_no_flush = true;  // thrown away at exit anyway
+    KeyVals fo;
+    fo.set("driver", "file");
+    fo.set("filename", path);
+    NodeRollback rb;
+    BlockNode &file = open_node(fo, OpenCtx{"file.", true, false, &ff});
+    rb.made.push_back(&file);
+    ts_error err{};
+    if (create->create(file.object(), base.length(), nullptr, nullptr, &err) != TS_OK)
+        throw UsageError(std::string("Could not create temporary overlay '") + path + "': " + err.message);
+    file.refresh_length();
+    KeyVals oo;
+    oo.set("driver", "qcow2");
+    oo.set("file", file.name());
+    oo.set("backing", base.name());
+    BlockNode::Flags of = ff;
+    of.read_only = read_only;
+    BlockNode &overlay = open_node(oo, OpenCtx{"", true, false, &of});
+    overlay.take_ownership(&file);
+    overlay.set_snapshot_overlay();
+    rb.armed = false;
+    return overlay;
+}
+
 // The image's node stack: file (protocol) <- format [<- snapshot overlay].
 // Returns the top; everything is closed again if any step fails.
 BlockNode &open_drive_stack(const DriveOptions &d) {
@@ -401,17 +503,7 @@ BlockNode &open_drive_stack(const DriveOptions &d) {
         rb.armed = false;
         return top;
     }
-    BlockNode::Flags of;
-    of.read_only = d.read_only;
-    of.cache_no_flush = true;  // the overlay is thrown away anyway
-    auto overlay = std::make_unique<BlockNode>(node_auto_name(), "snapshot", KeyVals{}, of);
-    overlay->add_child("backing", &top);
-    try {
-        overlay->set_driver(make_snapshot_driver(top), nullptr);
-    } catch (const BlockError &e) {
-        throw UsageError(e.what());
-    }
-    BlockNode &root = node_register(std::move(overlay));
+    BlockNode &root = open_snapshot_overlay(top, d.read_only);
     rb.armed = false;
     return root;
 }
@@ -431,12 +523,11 @@ BlockBackend &block_open_drive(const KeyVals &in, bool snapshot_all) {
     try {
         be = std::make_unique<BlockBackend>(d.id, root, d.read_only, d.cache.writeback);
     } catch (...) {
-        // Newest first: overlay, format, file.
-        for (BlockNode *n = root; n;) {
-            BlockNode *next = n->children().empty() ? nullptr : n->children().front().node;
-            node_unregister(n);
-            n = next;
-        }
+        // Newest first: overlay, format, file (collected before any goes).
+        std::vector<BlockNode *> stack;
+        for (BlockNode *n = root; n; n = n->children().empty() ? nullptr : n->children().back().node)
+            stack.push_back(n);
+        for (BlockNode *n : stack) node_unregister(n);
         throw;
     }
     BlockBackend &added = backend_add(std::move(be));
@@ -448,6 +539,20 @@ void block_configure(const std::vector<KeyVals> &blockdevs, const std::vector<Ke
                      bool snapshot_all) {
     for (const KeyVals &b : blockdevs) block_open_blockdev(b);
     for (const KeyVals &d : drives) block_open_drive(d, snapshot_all);
+}
+
+void block_del_node(std::string_view name) {
+    BlockNode *n = node_find(name);
+    std::string nm(name);
+    if (!n) throw UsageError("Failed to find node with node-name='" + nm + "'");
+    for (const auto &b : backends_list())
+        if (b->root() == n) throw UsageError("Node " + nm + " is in use");
+    if (!n->monitor_owned()) throw UsageError("Node " + nm + " is not owned by the monitor");
+    for (const auto &p : nodes())
+        for (const auto &c : p->children())
+            if (c.node == n) throw UsageError("Block device " + nm + " is in use");
+    n->flush();
+    node_unregister(n);
 }
 
 void block_set_virtio_drive_hook(std::function<void(const std::string &)> hook) { virtio_hook() = std::move(hook); }

@@ -9,5 +9,6 @@ namespace tessera {
 
 BlockBackend &backend_add(std::unique_ptr<BlockBackend> be);
 bool backend_name_taken(std::string_view name);
+const std::vector<std::unique_ptr<BlockBackend>> &backends_list();
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
+#include "secrets/secret.hpp"
 
 #include <algorithm>
 #include <array>
@@ -70,6 +71,18 @@ public:
         ts_error err{};
         if (cls_->discard && cls_->discard(obj_->instance, off, len, &err) != TS_OK) throw BlockError(err.message);
     }
+    void truncate(uint64_t len) override {
+        if (!cls_->truncate) throw BlockError("Image does not support resizing");
+        ts_error err{};
+        if (cls_->truncate(obj_->instance, len, &err) != TS_OK) throw BlockError(err.message);
+    }
+    // A backing child is only read, and may change under us only if our
+    // users allow writes (the reference's rule for COW children).
+    std::pair<uint64_t, uint64_t> child_perm(std::string_view role, uint64_t perm, uint64_t shared) override {
+        if (role != "backing") return {perm, shared};
+        uint64_t s = (shared & kPermWrite) ? kPermWrite | kPermResize : 0;
+        return {perm & kPermRead, s | kPermRead | kPermWriteUnchanged};
+    }
     void set_perm(uint64_t perm, uint64_t shared) override {
         if (!perm_ops_ || !perm_ops_->set_perm) return;
         ts_error err{};
@@ -118,6 +131,30 @@ const ts_block_child_ops kChildOps = {
     [](ts_object *node) -> const char * {
         BlockNode *n = node_or_null(node);
         return n ? n->name().c_str() : nullptr;
+    },
+    [](ts_object *c, uint64_t len, ts_error *err) { return guarded(err, [&] { node_or_throw(c).truncate(len); }); },
+    [](ts_object *node, const char *prop, const char *filename, const char *format, ts_error *err) -> ts_object * {
+        ts_object *out = nullptr;
+        if (err) err->message[0] = 0;
+        guarded(err, [&] {
+            BlockNode &parent = node_or_throw(node);
+            if (!prop || !filename) throw BlockError("open_backing: missing property or file name");
+            if (const std::string *v = parent.options().find(prop); v && (v->empty() || *v == "null")) return;
+            out = block_open_backing(parent, prop, filename, format).object();
+        });
+        return out;
+    },
+    [](const char *id, char *buf, size_t len, ts_error *err) -> int64_t {
+        int64_t n = -1;
+        guarded(err, [&] {
+            auto v = id ? secret_lookup(id) : std::nullopt;
+            if (!v) throw BlockError("No secret with id '" + std::string(id ? id : "") + "'");
+            if (v->size() >= len) throw BlockError("Secret '" + std::string(id) + "' is too long");
+            std::memcpy(buf, v->data(), v->size());
+            buf[v->size()] = 0;
+            n = int64_t(v->size());
+        });
+        return n;
     },
 };
 
@@ -173,7 +210,8 @@ void BlockNode::pwrite(uint64_t offset, std::span<const uint8_t> buf) {
     if (flags_.read_only) throw BlockError("Block node '" + name_ + "' is read-only");
     check_range(offset, buf.size());
     if (buf.empty()) return;
-    if (probed_ && offset < kProbeBytes) guard_probed_head(offset, buf);
+    // Only a probed raw image is guarded: a format's guest data is not its header.
+    if (probed_ && offset < kProbeBytes && driver_name_ == "raw") guard_probed_head(offset, buf);
     driver_->pwrite(offset, buf);
 }
 
@@ -209,6 +247,12 @@ void BlockNode::discard(uint64_t offset, uint64_t len) {
     if (flags_.read_only) throw BlockError("Block node '" + name_ + "' is read-only");
     check_range(offset, len);
     if (len) driver_->discard(offset, len);
+}
+
+void BlockNode::truncate(uint64_t len) {
+    if (flags_.read_only) throw BlockError("Block node '" + name_ + "' is read-only");
+    driver_->truncate(len);
+    refresh_length();
 }
 
 void BlockNode::set_user(const void *key, std::string desc, std::string role, uint64_t perm, uint64_t shared) {
@@ -310,6 +354,24 @@ void node_unregister(BlockNode *node) {
     if (it == g.end()) return;
     auto owned = std::move(*it);
     g.erase(it);
+    std::vector<BlockNode *> kids = owned->owned_children();
+    owned.reset();
+    // Owned children go too, unless another node still uses them.
+    for (BlockNode *k : kids) {
+        bool used = std::any_of(g.begin(), g.end(), [&](auto &n) {
+            return std::any_of(n->children().begin(), n->children().end(), [&](auto &c) { return c.node == k; });
+        });
+        if (!used) node_unregister(k);
+    }
+}
+
+void node_move_to_end(BlockNode *node) {
+    auto &g = graph();
+    auto it = std::find_if(g.begin(), g.end(), [&](auto &n) { return n.get() == node; });
+    if (it == g.end()) return;
+    auto owned = std::move(*it);
+    g.erase(it);
+    g.push_back(std::move(owned));
 }
 
 const std::vector<std::unique_ptr<BlockNode>> &nodes() { return graph(); }

@@ -41,6 +41,7 @@ public:
     virtual void flush() {}
     virtual uint64_t length() = 0;
     virtual void discard(uint64_t, uint64_t) {}
+    virtual void truncate(uint64_t) { throw BlockError("Image does not support resizing"); }
     // The combined permissions of the node's users changed (image locking).
     virtual void set_perm(uint64_t, uint64_t) {}
     // What this node needs from its child `role` given its own users'
@@ -86,6 +87,20 @@ public:
 
     // Set up while opening (config.cpp).
     void add_child(std::string role, BlockNode *node) { children_.push_back({std::move(role), node}); }
+    // A child the kernel opened for the driver (a backing file named in the
+    // image): closed together with this node.
+    void add_owned_child(std::string role, BlockNode *node) {
+        add_child(std::move(role), node);
+        owned_.push_back(node);
+    }
+    void take_ownership(BlockNode *node) { owned_.push_back(node); }
+    // A -blockdev / blockdev-add root: blockdev-del may remove it.
+    bool monitor_owned() const { return monitor_owned_; }
+    void set_monitor_owned() { monitor_owned_ = true; }
+    // The temporary qcow2 overlay of -snapshot.
+    bool snapshot_overlay() const { return snapshot_overlay_; }
+    void set_snapshot_overlay() { snapshot_overlay_ = true; }
+    const std::vector<BlockNode *> &owned_children() const { return owned_; }
     void set_driver(std::unique_ptr<NodeDriver> d, ts_object *obj) {
         driver_ = std::move(d);
         object_ = obj;
@@ -97,6 +112,8 @@ public:
     void flush();             // this node, then its children
     uint64_t length();        // cached: see refresh_length
     void discard(uint64_t offset, uint64_t len);
+    // Resizes the node (a format growing its file); BlockError on failure.
+    void truncate(uint64_t len);
     // Asks the driver again (after open, or a resize).
     void refresh_length();
 
@@ -123,8 +140,9 @@ private:
     std::string name_, driver_name_;
     KeyVals options_;
     Flags flags_;
-    bool probed_ = false;
+    bool probed_ = false, snapshot_overlay_ = false, monitor_owned_ = false;
     std::vector<Child> children_;
+    std::vector<BlockNode *> owned_;
     std::unique_ptr<NodeDriver> driver_;
     ts_object *object_ = nullptr;  // plugin drivers' instance; owned by the graph
     std::vector<User> users_;
@@ -139,16 +157,18 @@ std::string probe_image(std::span<const uint8_t> head, const std::string &filena
 
 // The driver of a plugin node: its class functions over its instance.
 std::unique_ptr<NodeDriver> make_plugin_driver(ts_object *obj);
-// The -snapshot overlay: writes land in an unlinked sparse temporary file
-// (one bit per 4 KiB cluster says which), reads fall through to `base`, and
-// everything is gone at exit. Throws BlockError if no temporary file.
-std::unique_ptr<NodeDriver> make_snapshot_driver(BlockNode &base);
 
 // The graph: nodes by name, in creation order (children before parents).
 BlockNode *node_find(std::string_view name);
 BlockNode *node_of_object(ts_object *obj);
 BlockNode &node_register(std::unique_ptr<BlockNode> node);
-void node_unregister(BlockNode *node);  // destroys it
+void node_unregister(BlockNode *node);  // destroys it, then the children it owns
+// Keeps children before parents after a driver opened a child late.
+void node_move_to_end(BlockNode *node);
+// Opens `filename` (format given, or probed) read-only as a backing child
+// of `parent` (config.cpp); the parent owns the new nodes.
+BlockNode &block_open_backing(BlockNode &parent, const std::string &role, const std::string &filename,
+                              const char *format);
 const std::vector<std::unique_ptr<BlockNode>> &nodes();
 std::string node_auto_name();           // "#block003"
 // The child capability handed to format drivers (TS_BLOCK_CHILD_CAP).

@@ -43,6 +43,21 @@ typedef struct ts_block_child_ops {
     ts_status (*discard)(ts_object *child, uint64_t offset, uint64_t len, ts_error *err);
     /* The node's name ("#block003" when the user gave none). */
     const char *(*node_name)(ts_object *node);
+    /* Appended (check `size` before use). */
+    /* Resizes a child (a format growing its image file). */
+    ts_status (*truncate)(ts_object *child, uint64_t length, ts_error *err);
+    /* From a format's realize: opens the image `filename` (relative names
+     * are taken from the directory of `node`'s own file; `format` NULL
+     * probes) read-only as child `prop` of `node`, as the reference opens
+     * a backing file named in an image header. NULL with err->message empty
+     * when the user disabled it (prop=null); NULL with a message on error.
+     * The kernel owns the new nodes and closes them with `node`. */
+    ts_object *(*open_backing)(ts_object *node, const char *prop, const char *filename, const char *format,
+                               ts_error *err);
+    /* The bytes of `-object secret,id=ID` (password-secret= options) into
+     * buf (at most len bytes, NUL-terminated); returns the secret's length,
+     * or -1 with a message in err (no such secret, or too long for buf). */
+    int64_t (*secret)(const char *id, char *buf, size_t len, ts_error *err);
 } ts_block_child_ops;
 
 /* Permissions a node's users take, as the reference's image locking names
@@ -64,6 +79,19 @@ typedef struct ts_block_perm_ops {
     uint32_t size;
     ts_status (*set_perm)(void *self, uint64_t perm, uint64_t shared, ts_error *err);
 } ts_block_perm_ops;
+
+/* Plugin capability: descriptor->get_capability(TS_BLOCK_CREATE_CAP), for
+ * format drivers that can make new images (qcow2; the kernel uses it for
+ * the -snapshot overlay). create formats `file`, a writable node the kernel
+ * opened (its old contents are discarded), as an empty image of `size`
+ * bytes; `backing` and `backing_format` (may be NULL) go in the header. */
+#define TS_BLOCK_CREATE_CAP "tessera.block-create.v1"
+
+typedef struct ts_block_create_ops {
+    uint32_t size;
+    ts_status (*create)(ts_object *file, uint64_t size, const char *backing, const char *backing_format,
+                        ts_error *err);
+} ts_block_create_ops;
 
 #ifdef __cplusplus
 }

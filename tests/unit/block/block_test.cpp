@@ -7,10 +7,12 @@
 #include "options/keyval.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
+#include "secrets/secret.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +51,8 @@ class Block : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         set_host_table(test_host());
+        static bool discovered = false;  // once: loaded plugins stay loaded
+        if (std::exchange(discovered, true)) return;
         plugin_registry().discover({{BLOCK_PLUGIN_DIR, TEST_PLUGIN_DIR}, {"build tree", "test"}, ""});
     }
     void SetUp() override {
@@ -233,10 +237,11 @@ TEST_F(Block, ErrorsUseTheReferenceWords) {
                                R"("}})"},
                               {}),
               "Could not open '" + nope + "': No such file or directory");
-    EXPECT_EQ(configure_error({}, {"file=" + img_ + ",format=qcow2,if=none"}),
-              "Block format 'qcow2' is not available: no plugin provides it");
-    EXPECT_EQ(configure_error({"driver=qcow2,node-name=q,file=x"}, {}),
-              "Block format 'qcow2' is not available: no plugin provides it");
+    EXPECT_EQ(configure_error({}, {"file=" + img_ + ",format=qcow2,if=none"}), "Image is not in qcow2 format");
+    EXPECT_EQ(configure_error({}, {"file=" + img_ + ",format=vmdk,if=none"}),
+              "Block format 'vmdk' is not available: no plugin provides it");
+    EXPECT_EQ(configure_error({"driver=vmdk,node-name=q,file=x"}, {}),
+              "Block format 'vmdk' is not available: no plugin provides it");
     EXPECT_EQ(configure_error({}, {"file=" + img_ + ",format=qcow9,if=none"}), "Unknown driver 'qcow9'");
     EXPECT_EQ(configure_error({"driver=foo,node-name=a"}, {}), "Parameter 'driver' does not accept value 'foo'");
     EXPECT_EQ(configure_error({"node-name=a"}, {}), "Parameter 'driver' is missing");
@@ -518,3 +523,286 @@ TEST_F(Block, ProbingPicksTheBestFormatAndGuardsBlockZero) {
 }
 
 }  // namespace
+
+// qcow2 through the graph: probing, a backing chain named in the headers
+// (relative names), backing=null, and -snapshot over a qcow2 image.
+class BlockQcow2 : public Block {
+protected:
+    static int qemu_img(const std::string &args) {
+        int r = std::system(("qemu-img " + args + " >/dev/null 2>&1").c_str());
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+    }
+    void SetUp() override {
+        Block::SetUp();
+        if (qemu_img("--version") != 0) GTEST_SKIP() << "qemu-img is not installed";
+    }
+};
+
+TEST_F(BlockQcow2, ProbedChainReadsThroughAndWritesOnlyTheTop) {
+    std::string mid = (dir_ / "mid.qcow2").string(), top = (dir_ / "top.qcow2").string();
+    ASSERT_EQ(qemu_img("create -f qcow2 -b disk.img -F raw " + mid), 0);
+    ASSERT_EQ(qemu_img("create -f qcow2 -b mid.qcow2 -F qcow2 " + top), 0);
+    BlockBackend &be = drive("file=" + top + ",if=none,id=d0");
+    EXPECT_EQ(be.root()->driver_name(), "qcow2");
+    ASSERT_NE(be.root()->child("backing"), nullptr);
+    EXPECT_EQ(be.root()->child("backing")->filename(), mid);
+    ASSERT_NE(be.root()->child("backing")->child("backing"), nullptr);
+    EXPECT_EQ(be.length(), 1u << 20);
+    std::vector<uint8_t> r(5000);
+    be.pread(70000, r);
+    for (size_t i = 0; i < r.size(); i++) ASSERT_EQ(r[i], (70000 + i) % 251);
+    std::vector<uint8_t> w(3000, 0x77);
+    be.pwrite(70500, w);
+    be.pwrite(0, w);  // a probed qcow2's guest data may look like anything
+    be.flush();
+    block_close_all();
+    EXPECT_EQ(file_bytes(img_, 70500, 1)[0], 70500 % 251);
+    EXPECT_EQ(qemu_img("check " + top), 0);
+    EXPECT_EQ(qemu_img("check " + mid), 0);
+    // The reference sees the write through the chain.
+    std::string out = (dir_ / "out.raw").string();
+    ASSERT_EQ(qemu_img("convert -O raw " + top + " " + out), 0);
+    EXPECT_EQ(file_bytes(out, 70500, 3000), w);
+    EXPECT_EQ(file_bytes(out, 70000, 1)[0], 70000 % 251);
+}
+
+TEST_F(BlockQcow2, BackingNullAndNodeReference) {
+    std::string top = (dir_ / "top.qcow2").string();
+    ASSERT_EQ(qemu_img("create -f qcow2 -b disk.img -F raw " + top), 0);
+    block_open_blockdev(kv("driver=qcow2,node-name=q,backing=null,file.driver=file,file.filename=" + top));
+    std::vector<uint8_t> r(16);
+    Device dev("/machine/peripheral/disk0");
+    BlockBackend &be = block_attach("q", &dev.obj, "drive");
+    be.pread(1000, r);
+    EXPECT_EQ(r, std::vector<uint8_t>(16, 0));
+    EXPECT_EQ(node_find("q")->child("backing"), nullptr);
+    block_close_all();
+    block_open_blockdev(kv("driver=raw,node-name=base,file.driver=file,file.filename=" + img_));
+    block_open_blockdev(kv("driver=qcow2,node-name=q2,backing=base,file.driver=file,file.filename=" + top));
+    EXPECT_EQ(node_find("q2")->child("backing"), node_find("base"));
+}
+
+TEST_F(BlockQcow2, SnapshotOverQcow2LeavesImageAndTmpdirUntouched) {
+    std::string q = (dir_ / "d.qcow2").string();
+    ASSERT_EQ(qemu_img("convert -O qcow2 " + img_ + " " + q), 0);
+    auto before = file_bytes(q, 0, fs::file_size(q));
+    std::string tmp = (dir_ / "tmp").string();
+    fs::create_directories(tmp);
+    setenv("TMPDIR", tmp.c_str(), 1);
+    BlockBackend &be = drive("file=" + q + ",if=none,id=d0,snapshot=on");
+    unsetenv("TMPDIR");
+    EXPECT_TRUE(be.root()->snapshot_overlay());
+    EXPECT_TRUE(fs::is_empty(tmp));  // the overlay file is unlinked already
+    std::vector<uint8_t> w(70000, 0x42);
+    be.pwrite(1000, w);
+    std::vector<uint8_t> r(72000);
+    be.pread(0, r);
+    for (size_t i = 0; i < r.size(); i++) ASSERT_EQ(r[i], i >= 1000 && i < 71000 ? 0x42 : i % 251) << i;
+    be.flush();
+    block_close_all();
+    EXPECT_EQ(file_bytes(q, 0, before.size()), before);
+}
+
+// blockdev-del: the reference's refusals, then removal with the children
+// opened along with the node (the image lock goes with them).
+TEST_F(Block, DeleteNodeRefusesWhileUsedThenRemoves) {
+    EXPECT_EQ(error_of([] { block_del_node("nope"); }), "Failed to find node with node-name='nope'");
+    block_open_blockdev(kv("driver=file,node-name=f,filename=" + img_));
+    block_open_blockdev(kv("driver=raw,node-name=r,file=f"));
+    EXPECT_EQ(error_of([] { block_del_node("f"); }), "Block device f is in use");
+    Device dev("/machine/peripheral/disk0");
+    BlockBackend &be = block_attach("r", &dev.obj, "drive");
+    (void)be;
+    EXPECT_EQ(error_of([] { block_del_node("r"); }), "Node r is in use");
+    drive("file=" + (dir_ / "disk.img").string() + ",format=raw,if=none,id=d0,file.locking=off");
+    std::string file_child = block_backend_find("d0")->root()->child("file")->name();
+    EXPECT_EQ(error_of([&] { block_del_node(file_child); }), "Node " + file_child + " is not owned by the monitor");
+
+    block_open_blockdev(kv("driver=raw,node-name=r2,file.driver=file,file.node-name=f2,file.filename=" + img_));
+    EXPECT_EQ(error_of([] { block_del_node("f2"); }), "Node f2 is not owned by the monitor");
+    block_del_node("r2");
+    EXPECT_EQ(node_find("r2"), nullptr);
+    EXPECT_EQ(node_find("f2"), nullptr);  // opened with it, gone with it
+    // The name is free again.
+    block_open_blockdev(kv("driver=raw,node-name=r2,file.driver=file,file.filename=" + img_ + ",file.locking=off"));
+    EXPECT_NE(node_find("r2"), nullptr);
+}
+
+// http/https (block-curl) against nginx on loopback: ranges, readahead, a
+// qcow2 image with a relative backing file served next to it, the
+// reference's refusals. Skips when nginx or the plugin is missing.
+class BlockHttp : public BlockQcow2 {
+protected:
+    void SetUp() override {
+        BlockQcow2::SetUp();
+        if (IsSkipped()) return;
+        if (access("/usr/sbin/nginx", X_OK) != 0) GTEST_SKIP() << "nginx is not installed";
+        if (!plugin_registry().find("http")) GTEST_SKIP() << "block-curl was not built";
+        port_ = 20000 + getpid() % 20000;
+        std::string conf = (dir_ / "nginx.conf").string();
+        std::ofstream(conf) << "daemon off; master_process off; pid " << (dir_ / "nginx.pid").string()
+                            << "; error_log " << (dir_ / "error.log").string() << ";\n"
+                            << "events {}\nhttp { access_log off; server { listen 127.0.0.1:" << port_
+                            << "; root " << dir_.string() << "; location /cookie/ { if ($cookie_k != \"v\") "
+                            << "{ return 403; } alias " << dir_.string() << "/; } } }\n";
+        nginx_ = fork();
+        if (nginx_ == 0) {
+            int null = ::open("/dev/null", O_RDWR);
+            dup2(null, 1), dup2(null, 2);
+            execl("/usr/sbin/nginx", "nginx", "-p", dir_.c_str(), "-c", conf.c_str(), nullptr);
+            _exit(127);
+        }
+        // Ready when it answers.
+        for (int i = 0; i < 100; i++) {
+            std::string cmd = "curl -s -o /dev/null http://127.0.0.1:" + std::to_string(port_) + "/disk.img";
+            if (std::system(cmd.c_str()) == 0) return;
+            usleep(50000);
+        }
+        GTEST_SKIP() << "nginx did not start";
+    }
+    void TearDown() override {
+        block_close_all();
+        if (nginx_ > 0) {
+            kill(nginx_, SIGTERM);
+            waitpid(nginx_, nullptr, 0);
+        }
+        Block::TearDown();
+    }
+    std::string url(const std::string &name) { return "http://127.0.0.1:" + std::to_string(port_) + "/" + name; }
+    int port_ = 0;
+    pid_t nginx_ = -1;
+};
+
+TEST_F(BlockHttp, RawAndQcow2ChainOverHttp) {
+    BlockBackend &raw = drive("file=" + url("disk.img") + ",format=raw,if=none,id=d0,readonly=on,file.readahead=4096");
+    EXPECT_EQ(raw.length(), 1u << 20);
+    std::vector<uint8_t> r(10000);
+    raw.pread(123457, r);
+    for (size_t i = 0; i < r.size(); i++) ASSERT_EQ(r[i], (123457 + i) % 251) << i;
+    EXPECT_EQ(error_of([&] { raw.pwrite(0, r); }), "Drive 'd0' is read-only");
+    block_close_all();
+
+    ASSERT_EQ(qemu_img("create -f qcow2 -b disk.img -F raw " + (dir_ / "top.qcow2").string()), 0);
+    ASSERT_EQ(qemu_img("convert -O qcow2 -o cluster_size=4096 " + (dir_ / "top.qcow2").string() + " " +
+                       (dir_ / "flat.qcow2").string()), 0);
+    std::vector<uint8_t> w(5000, 0x33);
+    {
+        // Put some data in the top image through the reference's view.
+        std::ofstream(dir_ / "w.bin", std::ios::binary).write(reinterpret_cast<char *>(w.data()), 5000);
+        ASSERT_EQ(std::system(("qemu-io -f qcow2 -c 'write -P 0x33 8192 5000' " + (dir_ / "top.qcow2").string() +
+                               " >/dev/null 2>&1").c_str()), 0);
+    }
+    // Probed, with the backing file found relative to the URL; -snapshot
+    // makes it writable for the guest.
+    BlockBackend &q = drive("file=" + url("top.qcow2") + ",if=none,id=d1,snapshot=on");
+    EXPECT_EQ(q.root()->child("backing")->driver_name(), "qcow2");
+    EXPECT_EQ(q.root()->child("backing")->child("backing")->filename(), url("disk.img"));
+    q.pread(8000, r);
+    for (size_t i = 0; i < r.size(); i++) {
+        uint64_t at = 8000 + i;
+        ASSERT_EQ(r[i], at >= 8192 && at < 13192 ? 0x33 : at % 251) << at;
+    }
+    q.pwrite(0, w);  // into the temporary overlay
+    BlockBackend &f = drive("file=" + url("flat.qcow2") + ",format=qcow2,if=none,id=d2,readonly=on");
+    f.pread(500000, r);
+    for (size_t i = 0; i < r.size(); i++) ASSERT_EQ(r[i], (500000 + i) % 251) << i;
+}
+
+TEST_F(BlockHttp, ReferenceRefusals) {
+    EXPECT_EQ(configure_error({}, {"file=" + url("disk.img") + ",format=raw,if=none"}),
+              "curl block device does not support writes");
+    EXPECT_EQ(configure_error({}, {"file=" + url("nope.img") + ",format=raw,if=none,readonly=on"}),
+              "CURL: Error opening file: The requested URL returned error: 404");
+    EXPECT_EQ(configure_error({}, {"file=" + url("disk.img") + ",format=raw,if=none,readonly=on,file.readahead=1000"}),
+              "HTTP_READAHEAD_SIZE 1000 is not a multiple of 512");
+    EXPECT_EQ(configure_error({"driver=http,node-name=h,read-only=on"}, {}), "curl block driver requires an 'url' option");
+    // Cookies reach the server.
+    EXPECT_EQ(configure_error({"driver=http,node-name=h,read-only=on,url=" + url("cookie/disk.img")}, {}),
+              "CURL: Error opening file: The requested URL returned error: 403");
+    block_open_blockdev(kv("driver=http,node-name=h,read-only=on,cookie=k=v,timeout=3,url=" + url("cookie/disk.img")));
+    EXPECT_EQ(node_find("h")->length(), 1u << 20);
+}
+
+// iscsi (block-iscsi) against tgtd on loopback: a LUN backed by the test
+// image, read and written through the URL form; a CHAP-protected target
+// refused without credentials and opened with user= and password-secret=.
+// tgtd needs root: skipped otherwise.
+class BlockIscsi : public Block {
+protected:
+    static int sh(const std::string &cmd) {
+        int r = std::system((cmd + " >/dev/null 2>&1").c_str());
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+    }
+    void SetUp() override {
+        Block::SetUp();
+        if (getuid() != 0) GTEST_SKIP() << "tgtd needs root";
+        if (access("/usr/sbin/tgtd", X_OK) != 0) GTEST_SKIP() << "tgt is not installed";
+        if (!plugin_registry().find("iscsi")) GTEST_SKIP() << "block-iscsi was not built";
+        port_ = 30000 + getpid() % 20000;
+        ctl_ = std::to_string(100 + getpid() % 800);
+        tgtd_ = fork();
+        if (tgtd_ == 0) {
+            int null = ::open("/dev/null", O_RDWR);
+            dup2(null, 1), dup2(null, 2);
+            std::string portal = "portal=127.0.0.1:" + std::to_string(port_);
+            execl("/usr/sbin/tgtd", "tgtd", "-f", "--iscsi", portal.c_str(), "-C", ctl_.c_str(), nullptr);
+            _exit(127);
+        }
+        std::string adm = "tgtadm -C " + ctl_ + " --lld iscsi ";
+        bool up = false;
+        for (int i = 0; i < 100 && !up; i++) {
+            up = sh(adm + "--op show --mode target") == 0;
+            if (!up) usleep(50000);
+        }
+        if (!up) GTEST_SKIP() << "tgtd did not start";
+        ASSERT_EQ(sh(adm + "--op new --mode target --tid 1 -T " + iqn(1)), 0);
+        ASSERT_EQ(sh(adm + "--op new --mode logicalunit --tid 1 --lun 1 -b " + img_), 0);
+        ASSERT_EQ(sh(adm + "--op bind --mode target --tid 1 -I ALL"), 0);
+        ASSERT_EQ(sh(adm + "--op new --mode target --tid 2 -T " + iqn(2)), 0);
+        ASSERT_EQ(sh(adm + "--op new --mode logicalunit --tid 2 --lun 1 -b " + img_), 0);
+        ASSERT_EQ(sh(adm + "--op bind --mode target --tid 2 -I ALL"), 0);
+        ASSERT_EQ(sh(adm + "--op new --mode account --user tuser --password tsecret12345"), 0);
+        ASSERT_EQ(sh(adm + "--op bind --mode account --tid 2 --user tuser"), 0);
+    }
+    void TearDown() override {
+        block_close_all();
+        if (tgtd_ > 0) {
+            kill(tgtd_, SIGKILL);  // tgtd ignores SIGTERM while targets exist
+            waitpid(tgtd_, nullptr, 0);
+        }
+        Block::TearDown();
+    }
+    std::string iqn(int n) { return "iqn.2026-11.org.tessera:t" + std::to_string(n) + "-" + ctl_; }
+    std::string url(int n) { return "iscsi://127.0.0.1:" + std::to_string(port_) + "/" + iqn(n) + "/1"; }
+    int port_ = 0;
+    std::string ctl_;
+    pid_t tgtd_ = -1;
+};
+
+TEST_F(BlockIscsi, ReadWriteAndChap) {
+    BlockBackend &be = drive("file=" + url(1) + ",format=raw,if=none,id=d0");
+    EXPECT_EQ(be.length(), 1u << 20);
+    std::vector<uint8_t> r(3000);
+    be.pread(1001, r);  // not block aligned
+    for (size_t i = 0; i < r.size(); i++) ASSERT_EQ(r[i], (1001 + i) % 251) << i;
+    std::vector<uint8_t> w(700, 0xe7);
+    be.pwrite(5000, w);
+    be.flush();
+    EXPECT_EQ(file_bytes(img_, 5000, 700), w);
+    EXPECT_EQ(file_bytes(img_, 4999, 1)[0], 4999 % 251);
+    block_close_all();
+
+    EXPECT_NE(configure_error({}, {"file=" + url(2) + ",format=raw,if=none"}).find("iSCSI: Failed to connect to LUN"),
+              std::string::npos);
+    EXPECT_EQ(configure_error({"driver=iscsi,node-name=i,transport=tcp,portal=127.0.0.1:" + std::to_string(port_) +
+                               ",target=" + iqn(2) + ",lun=1,user=tuser,password-secret=nosuch"},
+                              {}),
+              "No secret with id 'nosuch'");
+    secret_add(kv("id=chap" + ctl_ + ",data=tsecret12345"));
+    block_open_blockdev(kv("driver=iscsi,node-name=i,transport=tcp,portal=127.0.0.1:" + std::to_string(port_) +
+                           ",target=" + iqn(2) + ",lun=1,user=tuser,password-secret=chap" + ctl_ +
+                           ",initiator-name=iqn.2026-11.org.tessera:test"));
+    EXPECT_EQ(node_find("i")->length(), 1u << 20);
+    node_find("i")->pread(1001, r);
+    EXPECT_EQ(r[0], 1001 % 251);
+}

@@ -1,0 +1,160 @@
+// The `qcow2` format driver plugin: the engine (image.hpp) over the node's
+// `file` child, with a `backing` child given by the user (backing=NODE,
+// backing=null) or opened by the kernel from the name in the header.
+#include "../driver.hpp"
+#include "image.hpp"
+
+#include <optional>
+
+namespace {
+
+const ts_block_child_ops &child_ops() {
+    static const auto *ops = static_cast<const ts_block_child_ops *>(ts::host().get_capability(TS_BLOCK_CHILD_CAP));
+    if (!ops) throw ts::Error("the kernel offers no block child access (" TS_BLOCK_CHILD_CAP ")");
+    return *ops;
+}
+
+void check(ts_status s, const ts_error &err) {
+    if (s != TS_OK) throw qcow2::Error(err.message);
+}
+
+// A child node as the engine's storage.
+class ChildStorage final : public qcow2::Storage {
+public:
+    explicit ChildStorage(ts_object *c) : c_(c) {}
+    void pread(uint64_t off, std::span<uint8_t> buf) override {
+        ts_error e{};
+        check(child_ops().pread(c_, off, buf.data(), buf.size(), &e), e);
+    }
+    void pwrite(uint64_t off, std::span<const uint8_t> buf) override {
+        ts_error e{};
+        check(child_ops().pwrite(c_, off, buf.data(), buf.size(), &e), e);
+    }
+    void flush() override {
+        ts_error e{};
+        check(child_ops().flush(c_, &e), e);
+    }
+    uint64_t length() override { return child_ops().length(c_); }
+    void truncate(uint64_t len) override {
+        if (child_ops().size < offsetof(ts_block_child_ops, truncate) + sizeof(void *) || !child_ops().truncate)
+            throw qcow2::Error("the kernel cannot grow the image file");
+        ts_error e{};
+        check(child_ops().truncate(c_, len, &e), e);
+    }
+    void discard(uint64_t off, uint64_t len) override {
+        ts_error e{};
+        check(child_ops().discard(c_, off, len, &e), e);
+    }
+
+private:
+    ts_object *c_;
+};
+
+class Qcow2Node : public blk::Node {
+public:
+    static constexpr const char *format_name = "qcow2";
+    explicit Qcow2Node(ts_object *o) : Node(o) {}
+
+    void realize() {
+        ts_object *file = child_ops().child(object(), "file");
+        if (!file) throw ts::Error("Parameter 'file' is missing");
+        file_.emplace(file);
+        qcow2::OpenOptions o;
+        o.read_only = flag("read-only");
+        if (has("l2-cache-size")) o.l2_cache_size = size("l2-cache-size");
+        if (has("cache-size") && has("l2-cache-size") && size("l2-cache-size") > size("cache-size"))
+            throw ts::Error("l2-cache-size may not exceed cache-size");
+        if (o.l2_cache_size && *o.l2_cache_size == 0) o.l2_cache_size.reset();
+        try {
+            img_ = std::make_unique<qcow2::Image>(*file_, o);
+        } catch (const qcow2::Error &e) {
+            throw ts::Error(e.what());
+        }
+        ts_object *back = child_ops().child(object(), "backing");
+        const auto &h = img_->header();
+        if (!back && !h.backing_file.empty()) {
+            if (child_ops().size < offsetof(ts_block_child_ops, open_backing) + sizeof(void *))
+                throw ts::Error("the kernel cannot open backing files");
+            ts_error e{};
+            back = child_ops().open_backing(object(), "backing", h.backing_file.c_str(),
+                                            h.backing_format.empty() ? nullptr : h.backing_format.c_str(), &e);
+            if (!back && e.message[0]) throw ts::Error(e.message);
+        }
+        if (back) {
+            backing_.emplace(back);
+            img_->set_backing(&*backing_);
+        }
+    }
+
+    template <class F> void run(F &&f) {
+        try {
+            f();
+        } catch (const qcow2::Error &e) {
+            throw ts::Error(e.what());
+        }
+    }
+    void pread(uint64_t off, std::span<uint8_t> buf) { run([&] { img_->read(off, buf); }); }
+    void pwrite(uint64_t off, std::span<const uint8_t> buf) { run([&] { img_->write(off, buf); }); }
+    void discard(uint64_t off, uint64_t len) { run([&] { img_->discard(off, len); }); }
+    void flush() { run([&] { img_->flush(); }); }
+    uint64_t length() { return img_ ? img_->size() : 0; }
+
+private:
+    std::optional<ChildStorage> file_, backing_;
+    std::unique_ptr<qcow2::Image> img_;  // declared last: closes before the storages go
+};
+
+int qcow2_probe(const uint8_t *buf, size_t len, const char *) {
+    if (len >= 8 && qcow2::be32(buf) == qcow2::kMagic && qcow2::be32(buf + 4) >= 2) return 100;
+    return 0;
+}
+
+constexpr ts_prop_decl kProps[] = {
+    blk::prop("file", TS_PROP_DRIVE, nullptr, "the node holding the image"),
+    blk::prop("backing", TS_PROP_DRIVE, nullptr, "the backing image node (default: from the header; null: none)"),
+    blk::prop("read-only", TS_PROP_BOOL, "off", "open the image read-only"),
+    blk::prop("l2-cache-size", TS_PROP_SIZE, nullptr, "bytes of L2 tables to cache"),
+    blk::prop("cache-size", TS_PROP_SIZE, nullptr, "L2 plus refcount cache bytes"),
+    blk::prop("refcount-cache-size", TS_PROP_SIZE, nullptr, "refcount cache bytes (refcounts are kept whole)"),
+    blk::prop("l2-cache-entry-size", TS_PROP_SIZE, nullptr, "accepted; whole L2 tables are cached"),
+    blk::prop("cache-clean-interval", TS_PROP_UINT, nullptr, "accepted; no effect"),
+    blk::prop("lazy-refcounts", TS_PROP_BOOL, nullptr, "accepted; refcounts are always kept"),
+    blk::prop("pass-discard-request", TS_PROP_BOOL, nullptr, "accepted; freed clusters are discarded"),
+    blk::prop("pass-discard-snapshot", TS_PROP_BOOL, nullptr, "accepted"),
+    blk::prop("pass-discard-other", TS_PROP_BOOL, nullptr, "accepted"),
+    blk::prop("overlap-check", TS_PROP_STRING, nullptr, "accepted; tables are bounds-checked always"),
+};
+const ts_block_driver_class kQcow2Class = blk::driver_class<Qcow2Node>(kProps, qcow2_probe);
+
+const void *get_class(const char *name) {
+    return name && std::string_view(name) == "qcow2" ? &kQcow2Class : nullptr;
+}
+
+// New images over a node the kernel opened (the -snapshot overlay): v3,
+// 64 KiB clusters, as `qemu-img create -f qcow2` makes them.
+const ts_block_create_ops kCreate = {
+    sizeof(ts_block_create_ops),
+    [](ts_object *file, uint64_t size, const char *backing, const char *backing_fmt, ts_error *err) {
+        return ts::guarded(err, [&] {
+            ChildStorage st(file);
+            qcow2::CreateOptions o;
+            o.size = size;
+            if (backing) o.backing_file = backing;
+            if (backing_fmt) o.backing_format = backing_fmt;
+            try {
+                qcow2::Image::create(st, o);
+            } catch (const qcow2::Error &e) {
+                throw ts::Error(e.what());
+            }
+        });
+    },
+};
+
+const void *get_capability(const char *name) {
+    return name && std::string_view(name) == TS_BLOCK_CREATE_CAP ? &kCreate : nullptr;
+}
+
+}  // namespace
+
+TESSERA_PLUGIN_WITH_CAPABILITIES("block-qcow2", "1.0.0", "type block qcow2 - - QEMU copy-on-write image format v2/v3\n",
+                                 get_class, get_capability);
