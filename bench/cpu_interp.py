@@ -34,13 +34,14 @@ def main():
                         os.path.join(ROOT, "bench", "guests", "cpu_bound.c")], check=True)
         args = ["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf]
         results = {}
-        emus = [("tessera (interpreter)", TESSERA)]
+        # -accel tcg,jit=off: the interpreter (the JIT is the default; bench/cpu_jit.py).
+        emus = [("tessera (interpreter)", [TESSERA, "-accel", "tcg,jit=off"])]
         if shutil.which("qemu-system-riscv64"):
-            emus.append(("qemu-system-riscv64", shutil.which("qemu-system-riscv64")))
+            emus.append(("qemu-system-riscv64", [shutil.which("qemu-system-riscv64")]))
         for name, emu in emus:
             times, out = [], ""
             for _ in range(RUNS):
-                t, out = run([emu] + args)
+                t, out = run(emu + args)
                 times.append(t)
             results[name] = (statistics.median(times), out)
         checks = {re.search(r"checksum (\w+)", o).group(1) for _, o in results.values()}

@@ -2,9 +2,13 @@
 // RAM at 0x80000000 and an HTIF tohost/fromhost mailbox. Exit status is the
 // test's code (0 pass), 124 on timeout, 125 on a usage or load error.
 //
-//   rvrun [--xlen 32|64] [--max-insns N] [--ram-mb N] [--trace] ELF
+//   rvrun [--xlen 32|64] [--max-insns N] [--ram-mb N] [--trace] [--jit] ELF
 #include "hart.hpp"
 #include "isa/isa.hpp"
+#ifdef RVRUN_JIT   // tests/jit builds this file again as rvrun-jit, with --jit
+#include "../jit/jit.hpp"
+#include <memory>
+#endif
 
 #include <cinttypes>
 #include <cstdio>
@@ -161,7 +165,7 @@ Elf load_elf(const std::string &path, FlatBus &bus) {
 int main(int argc, char **argv) {
     unsigned xlen = 0;
     uint64_t max_insns = 200'000'000, ram_mb = 64;
-    bool trace = false;
+    bool trace = false, jit = false;
     std::string path;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -176,10 +180,11 @@ int main(int argc, char **argv) {
         else if (a == "--max-insns") max_insns = std::stoull(next());
         else if (a == "--ram-mb") ram_mb = std::stoull(next());
         else if (a == "--trace") trace = true;
+        else if (a == "--jit") jit = true;
         else path = a;
     }
     if (path.empty()) {
-        std::fprintf(stderr, "usage: rvrun [--xlen 32|64] [--max-insns N] [--ram-mb N] [--trace] ELF\n");
+        std::fprintf(stderr, "usage: rvrun [--xlen 32|64] [--max-insns N] [--ram-mb N] [--trace] [--jit] ELF\n");
         return 125;
     }
     try {
@@ -192,6 +197,12 @@ int main(int argc, char **argv) {
         cfg.resetvec = e.entry;
         rv::Hart hart(bus, cfg);
         bus.hart = &hart;
+#ifdef RVRUN_JIT
+        std::unique_ptr<rv::jit::Jit> engine;
+        if (jit) engine = std::make_unique<rv::jit::Jit>(hart, rv::jit::Options{});
+#else
+        if (jit) throw std::runtime_error("--jit: this rvrun is built without the JIT (use rvrun-jit)");
+#endif
         if (trace) {
             hart.on_trap = [](void *, const rv::Hart &h, uint64_t cause, uint64_t tval, bool async, uint64_t epc) {
                 std::fprintf(stderr, "trap: priv %u async %d cause 0x%" PRIx64 " epc 0x%" PRIx64 " tval 0x%" PRIx64 "\n",

@@ -1,0 +1,161 @@
+// The RISC-V JIT: translates guest basic blocks to x86-64 (xbyak) and runs
+// them, falling back to the interpreter's handlers for every instruction it
+// does not translate natively. Plugs into rv::Hart as its ExecEngine.
+#pragma once
+
+#include "../core/hart.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace rv::jit {
+
+struct Options {
+    size_t cache_bytes = 64u << 20;   // tb-size (the code cache); full: flushed
+    unsigned max_insns = 64;          // per block; 1 = one-insn-per-tb
+    bool chain = true;                // false: -d nochain
+    // -d out_asm: called with the disassembly of each new block.
+    std::function<void(std::string_view)> out_asm;
+};
+
+// One mmap'd read-write-execute region; blocks are bump-allocated and the
+// whole region is reset when full.
+class CodeCache {
+public:
+    explicit CodeCache(size_t bytes);
+    ~CodeCache();
+    CodeCache(const CodeCache &) = delete;
+    CodeCache &operator=(const CodeCache &) = delete;
+    uint8_t *base() const { return base_; }
+    size_t size() const { return size_; }
+
+private:
+    uint8_t *base_ = nullptr;
+    size_t size_ = 0;
+};
+
+struct Block;
+
+// A direct exit of a block to a known pc in the same page: a patchable
+// `jmp rel32` at `site` that goes to `stub` (back to the dispatcher) until
+// chained to the target block.
+struct BlockExit {
+    Block *from = nullptr;
+    uint8_t *site = nullptr;
+    uint8_t *stub = nullptr;
+    uint64_t target_pc = 0;
+    Block *to = nullptr;
+};
+
+struct Block {
+    uint64_t pc = 0;        // virtual pc of the first instruction
+    uint64_t pa = 0;        // its physical address
+    uint32_t bytes = 0;     // guest bytes covered (from pa)
+    uint32_t ninsns = 0;
+    uint32_t mode = 0;
+    const uint8_t *code = nullptr;
+    size_t code_size = 0;
+    BlockExit exits[2];
+    unsigned nexits = 0;
+    std::vector<BlockExit *> incoming;   // exits chained to this block
+    uint64_t epoch = 0;                  // the code-flush epoch it was last checked in
+    std::vector<uint8_t> guest;          // the guest bytes it was translated from
+};
+
+// Per-entry context the generated code reads through r12.
+struct Ctx {
+    int64_t left = 0;     // instruction budget; blocks pay on entry
+    uint64_t mode = 0;    // mode key of the current state
+    uint64_t epoch = 0;   // bumped by fence.i & co: blocks re-check their bytes on entry
+};
+
+// (virtual pc, mode) -> block, probed by generated code for indirect jumps.
+struct JcEntry {
+    uint64_t pc = ~0ull;
+    uint64_t mode = ~0ull;
+    const uint8_t *code = nullptr;
+    Block *block = nullptr;
+};
+
+class Jit final : public ExecEngine {
+public:
+    Jit(Hart &h, Options opt);
+    ~Jit() override;
+    Jit(const Jit &) = delete;
+    Jit &operator=(const Jit &) = delete;
+
+    // ExecEngine
+    uint64_t exec(uint64_t n) override;
+    void code_written(uint64_t pa, unsigned size) override;
+    void code_dropped(uint64_t pa_page) override;
+    void code_flushed() override;
+    void tlb_flushed() override;
+
+    // Drop every translation (e.g. tests); the cache is reused.
+    void flush();
+
+    struct Stats {
+        uint64_t blocks = 0, flushes = 0, chained = 0, invalidations = 0, stepped = 0;
+    };
+    const Stats &stats() const { return stats_; }
+    const Options &options() const { return opt_; }
+
+    // ---- used by the generated code's helpers (translate.cpp) ----
+    Hart &h;
+    Ctx ctx_;
+    bool invalidated_ = false;             // blocks dropped since entry: leave generated code
+    std::exception_ptr pending_;           // a non-Trap exception caught in a helper
+    static constexpr unsigned kJcBits = 12;
+    std::vector<JcEntry> jc_;
+
+private:
+    friend class Emitter;
+    uint32_t mode_key() const;
+    Block *lookup(uint64_t pc, uint32_t mode);
+    Block *translate(uint64_t pc, uint64_t pa, uint32_t mode);
+    bool still_valid(Block *b);
+    void emit_prelude();
+    void step_one();
+    void drop_block(Block *b);
+    void unchain_incoming(Block *b);
+    void chain(BlockExit *e, Block *to);
+    void maybe_flush_for_space();
+
+    Options opt_;
+    CodeCache cache_;
+    size_t used_ = 0;            // bytes of the cache in use
+    size_t prelude_end_ = 0;
+    // Prelude entry points.
+    using EnterFn = uintptr_t (*)(Hart *, Ctx *, const uint8_t *);
+    EnterFn enter_ = nullptr;
+    const uint8_t *exit0_ = nullptr;     // return 0 to the dispatcher
+    const uint8_t *epilogue_ = nullptr;  // return rax
+    const uint8_t *lookup_ = nullptr;    // rax = target pc: jump cache probe or exit
+
+    // Blocks bake their virtual pcs in (auipc, links, exits): the key is the
+    // physical address, the mode and the virtual pc.
+    struct Key {
+        uint64_t pa_mode, pc;   // pa * 16 + mode
+        bool operator==(const Key &) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key &k) const { return std::hash<uint64_t>{}(k.pa_mode * 0x9e3779b97f4a7c15ull ^ k.pc); }
+    };
+    static Key key_of(uint64_t pa, uint32_t mode, uint64_t pc) { return {pa * 16 + mode, pc}; }
+    std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+    std::unordered_map<uint64_t, std::vector<Block *>> by_page_;    // pa >> 12 -> blocks
+    uint64_t epoch_ = 0;       // bumped on any drop/flush: pending chain requests die
+    Stats stats_;
+};
+
+// Disassemble host code (capstone when built with it).
+std::string disas_host(const uint8_t *code, size_t size);
+
+}  // namespace rv::jit

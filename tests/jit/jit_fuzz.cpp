@@ -1,0 +1,468 @@
+// Differential fuzzer: random valid RV64 programs (ALU, M, Zb*, loads/stores to
+// a RAM window and to MMIO, forward branches and jumps, CSR accesses, ecall and
+// illegal-instruction traps, self-modifying stores, fence.i) run through the
+// interpreter and through the JIT from identical states. The JIT runs one
+// block at a time; the interpreter then steps to the same point and the full
+// state (registers, pc, CSRs, instret, the data window) must agree.
+//
+// Seeds: a fixed one, then a random one (printed), for a bounded time.
+// JIT_FUZZ_SEED=n reproduces one seed; JIT_FUZZ_MS sets the time budget.
+#include "hart.hpp"
+#include "../jit/jit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr uint64_t kBase = 0x80000000, kData = 0x80080000, kMmio = 0x10000000;
+constexpr uint64_t kHandler = 0x80010000;
+
+class FlatBus : public rv::Bus {
+public:
+    std::vector<uint8_t> ram = std::vector<uint8_t>(1 << 20);
+    uint64_t mmio_reg = 0x5a5a;
+    bool lookup(uint64_t pa, rv::RamRange &out) override {
+        if (pa < kBase || pa - kBase >= ram.size()) return false;
+        out = {ram.data(), kBase, ram.size(), true};
+        return true;
+    }
+    bool read(uint64_t pa, unsigned size, uint64_t &v) override {
+        if (pa < kMmio || pa >= kMmio + 16) return false;
+        v = (mmio_reg >> (8 * (pa & 7))) & (size == 8 ? ~0ull : (1ull << 8 * size) - 1);
+        return true;
+    }
+    bool write(uint64_t pa, unsigned, uint64_t v) override {
+        if (pa < kMmio || pa >= kMmio + 16) return false;
+        mmio_reg = mmio_reg * 31 + v;
+        return true;
+    }
+    void put32(uint64_t pa, uint32_t v) { std::memcpy(&ram[pa - kBase], &v, 4); }
+};
+
+// ---- Encoders ----
+uint32_t r_type(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd, unsigned op) {
+    return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+}
+uint32_t i_type(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned op) {
+    return (uint32_t(imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+}
+uint32_t s_type(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3) {
+    uint32_t u = uint32_t(imm);
+    return (((u >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 31) << 7) | 0x23;
+}
+uint32_t b_type(int32_t off, unsigned rs2, unsigned rs1, unsigned f3) {
+    uint32_t u = uint32_t(off);
+    return (((u >> 12) & 1) << 31) | (((u >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
+           (((u >> 1) & 0xf) << 8) | (((u >> 11) & 1) << 7) | 0x63;
+}
+uint32_t j_type(int32_t off, unsigned rd) {
+    uint32_t u = uint32_t(off);
+    return (((u >> 20) & 1) << 31) | (((u >> 1) & 0x3ff) << 21) | (((u >> 11) & 1) << 20) |
+           (((u >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+}
+uint32_t u_type(uint32_t imm20, unsigned rd, unsigned op) { return (imm20 << 12) | (rd << 7) | op; }
+
+// Registers with fixed roles: x10 data window, x11 MMIO, x12 code base, x13 jalr
+// base, x14 the word self-modifying code stores.
+constexpr unsigned kFixed[] = {10, 11, 12, 13, 14};
+
+struct Gen {
+    std::mt19937_64 rng;
+    explicit Gen(uint64_t seed) : rng(seed) {}
+    uint64_t u(uint64_t n) { return rng() % n; }
+    unsigned rd() {
+        for (;;) {
+            unsigned r = static_cast<unsigned>(u(32));
+            bool fixed = false;
+            for (unsigned f : kFixed) fixed |= r == f;
+            if (!fixed) return r;
+        }
+    }
+    unsigned rs() { return static_cast<unsigned>(u(32)); }
+
+    // One unit: an instruction or a short fixed sequence, placed at index i.
+    // Branch and jump units skip `skip` whole units forward.
+    unsigned skip = 0;
+    void emit(std::vector<uint32_t> &p, size_t i) {
+        switch (u(22)) {
+        case 0: case 1: case 2: {   // R-type ALU (base, M, word forms)
+            static const uint32_t f[][2] = {{0, 0}, {0x20, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}, {0x20, 5},
+                                            {0, 6}, {0, 7}, {1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5},
+                                            {1, 6}, {1, 7}};
+            auto &e = f[u(std::size(f))];
+            bool w = u(3) == 0 && !(e[0] == 1 && (e[1] == 1 || e[1] == 2 || e[1] == 3)) &&
+                     !(e[0] == 0 && (e[1] == 2 || e[1] == 3 || e[1] == 4 || e[1] == 6 || e[1] == 7));
+            p.push_back(r_type(e[0], rs(), rs(), e[1], rd(), w ? 0x3b : 0x33));
+            break;
+        }
+        case 3: case 4: case 5: {   // I-type ALU and shifts
+            static const unsigned f3[] = {0, 2, 3, 4, 6, 7, 1, 5};
+            unsigned f = f3[u(8)];
+            int32_t imm = static_cast<int32_t>(u(4096)) - 2048;
+            bool w = u(4) == 0;
+            if (f == 1) imm = static_cast<int32_t>(u(w ? 32 : 64));
+            if (f == 5) imm = static_cast<int32_t>(u(w ? 32 : 64)) | (u(2) ? 0x400 : 0);
+            if (w && f != 0 && f != 1 && f != 5) f = 0;
+            p.push_back(i_type(imm, rs(), f, rd(), w ? 0x1b : 0x13));
+            break;
+        }
+        case 6: p.push_back(u_type(static_cast<uint32_t>(u(1 << 20)), rd(), u(2) ? 0x37 : 0x17)); break;
+        case 7: case 8: {   // loads from the data window, sometimes misaligned
+            unsigned f3 = static_cast<unsigned>(u(7));
+            int32_t off = static_cast<int32_t>(u(4096)) - 2048;
+            if (u(4)) off &= ~7;
+            p.push_back(i_type(off, 10, f3, rd(), 0x03));
+            break;
+        }
+        case 9: case 10: {   // stores to the data window
+            int32_t off = static_cast<int32_t>(u(4096)) - 2048;
+            if (u(4)) off &= ~7;
+            p.push_back(s_type(off, rs(), 10, static_cast<unsigned>(u(4))));
+            break;
+        }
+        case 11: {   // forward branch over a few whole units (offset set by assemble)
+            static const unsigned f3[] = {0, 1, 4, 5, 6, 7};
+            p.push_back(b_type(0, rs(), rs(), f3[u(6)]));
+            skip = static_cast<unsigned>(1 + u(6));
+            break;
+        }
+        case 12:   // jal forward (with or without link)
+            p.push_back(j_type(0, u(2) ? rd() : 0));
+            skip = static_cast<unsigned>(1 + u(6));
+            break;
+        case 13:   // auipc x13; jalr rd, x13, 8: skips one instruction
+            p.push_back(u_type(0, 13, 0x17));
+            p.push_back(i_type(12, 13, 0, u(2) ? rd() : 0, 0x67));
+            p.push_back(i_type(1, 0, 0, 5, 0x13));   // skipped
+            break;
+        case 14: {   // CSR reads and writes: mscratch, instret, cycle, mstatus, mtval
+            static const unsigned csrs[] = {0x340, 0xc02, 0xc00, 0x300, 0x343, 0xb02};
+            unsigned c = csrs[u(std::size(csrs))];
+            unsigned f3 = (c == 0x340 || c == 0x343) ? 1 + static_cast<unsigned>(u(3)) : 2;
+            unsigned src = (c == 0x340 || c == 0x343) ? rs() : 0;
+            p.push_back(i_type(static_cast<int32_t>(c), src, f3, rd(), 0x73));
+            break;
+        }
+        case 15:
+            p.push_back(u(2) ? 0x00000073u : 0xc0001073u);   // ecall / unimp (illegal)
+            break;
+        case 16: {   // MMIO load/store
+            if (u(2)) p.push_back(i_type(static_cast<int32_t>(u(2) * 8), 11, static_cast<unsigned>(u(4)), rd(), 0x03));
+            else p.push_back(s_type(static_cast<int32_t>(u(2) * 8), rs(), 11, static_cast<unsigned>(u(4))));
+            break;
+        }
+        case 17: {   // self-modifying: overwrite a later addi (the next one, or past a fence.i)
+            bool fence = u(2);
+            const size_t at = 3 + (fence ? 1 : 0);   // relative to the unit's start
+            uint32_t word = i_type(static_cast<int32_t>(u(2048)), rs(), 0, rd(), 0x13);
+            uint32_t hi = (word + 0x800) >> 12;
+            int32_t lo = static_cast<int32_t>(word << 20) >> 20;
+            p.push_back(u_type(hi & 0xfffff, 14, 0x37));
+            p.push_back(i_type(lo, 14, 0, 14, 0x1b));   // addiw: sign-extended word
+            p.push_back(s_type(static_cast<int32_t>(4 * (i + at)), 14, 12, 2));
+            if (fence) p.push_back(0x0000100fu);   // fence.i
+            p.push_back(i_type(7, rs(), 0, rd(), 0x13));   // the target
+            break;
+        }
+        case 18: {   // Zba/Zbb/Zbs/Zicond register ops (pure handlers)
+            static const uint32_t ops[][2] = {{0x10, 2}, {0x10, 4}, {0x10, 6}, {0x20, 7}, {0x20, 6}, {0x20, 4},
+                                              {0x05, 4}, {0x05, 5}, {0x05, 6}, {0x05, 7}, {0x24, 1}, {0x14, 1},
+                                              {0x07, 5}, {0x07, 7}, {0x30, 1}, {0x30, 5}};
+            auto &e = ops[u(std::size(ops))];
+            p.push_back(r_type(e[0], rs(), rs(), e[1], rd(), 0x33));
+            break;
+        }
+        case 19:   // load from an unmapped address: access fault
+            p.push_back(i_type(static_cast<int32_t>(u(64)) * 8, 0, 3, rd(), 0x03));
+            break;
+        case 20:   // loop: count down a register a few times
+        {
+            unsigned r = rd();
+            if (r == 0) r = 5;
+            p.push_back(i_type(static_cast<int32_t>(1 + u(5)), 0, 0, r, 0x13));   // li r, k
+            p.push_back(i_type(-1, r, 0, r, 0x13));                               // addi r, r, -1
+            p.push_back(i_type(15, r, 7, r, 0x13));                               // andi r, r, 15
+            p.push_back(b_type(-8, 0, r, 1));                                     // bnez r, -8
+            break;
+        }
+        default: p.push_back(i_type(static_cast<int32_t>(u(4096)) - 2048, rs(), 0, rd(), 0x13)); break;
+        }
+    }
+};
+
+struct Machine {
+    FlatBus bus;
+    std::unique_ptr<rv::Hart> hart;
+    std::unique_ptr<rv::jit::Jit> jit;
+    Machine(const std::vector<uint32_t> &prog, uint64_t seed, bool use_jit,
+            const rv::jit::Options &opt = {}) {
+        rv::Config cfg;
+        cfg.resetvec = kBase;
+        hart = std::make_unique<rv::Hart>(bus, cfg);
+        for (size_t i = 0; i < prog.size(); ++i) bus.put32(kBase + 4 * i, prog[i]);
+        // Trap handler: skip the trapping 4-byte instruction.
+        const uint32_t handler[] = {i_type(0x341, 0, 2, 31, 0x73), i_type(4, 31, 0, 31, 0x13),
+                                    i_type(0x341, 31, 1, 0, 0x73), 0x30200073};
+        for (size_t i = 0; i < std::size(handler); ++i) bus.put32(kHandler + 4 * i, handler[i]);
+        std::mt19937_64 r(seed ^ 0x9e3779b97f4a7c15ull);
+        for (unsigned i = 1; i < 32; ++i) hart->s.x[i] = (i & 1) ? r() : r() % 4096;
+        hart->s.x[10] = kData;
+        hart->s.x[11] = kMmio;
+        hart->s.x[12] = kBase;
+        hart->s.x[13] = kBase;
+        hart->s.x[14] = 0x13;   // nop
+        hart->s.mtvec = kHandler;
+        for (size_t i = 0; i < 8192; ++i) bus.ram[kData - kBase - 4096 + i] = static_cast<uint8_t>(r());
+        if (use_jit) jit = std::make_unique<rv::jit::Jit>(*hart, opt);
+    }
+};
+
+std::string diff(const rv::Hart &a, const rv::Hart &b, const FlatBus &ba, const FlatBus &bb) {
+    char buf[160];
+    std::string out;
+    auto cmp = [&](const char *what, uint64_t x, uint64_t y) {
+        if (x == y) return;
+        std::snprintf(buf, sizeof buf, "  %s: interp 0x%" PRIx64 " jit 0x%" PRIx64 "\n", what, x, y);
+        out += buf;
+    };
+    for (unsigned i = 0; i < 32; ++i) cmp(("x" + std::to_string(i)).c_str(), a.s.x[i], b.s.x[i]);
+    cmp("pc", a.s.pc, b.s.pc);
+    cmp("instret", a.s.instret, b.s.instret);
+    cmp("priv", a.s.priv, b.s.priv);
+    cmp("mstatus", a.s.mstatus, b.s.mstatus);
+    cmp("mepc", a.s.mepc, b.s.mepc);
+    cmp("mcause", a.s.mcause, b.s.mcause);
+    cmp("mtval", a.s.mtval, b.s.mtval);
+    cmp("mscratch", a.s.mscratch, b.s.mscratch);
+    cmp("mmio", ba.mmio_reg, bb.mmio_reg);
+    if (std::memcmp(&ba.ram[kData - kBase - 4096], &bb.ram[kData - kBase - 4096], 8192)) out += "  data window differs\n";
+    if (std::memcmp(ba.ram.data(), bb.ram.data(), 8192)) out += "  code differs\n";
+    return out;
+}
+
+uint64_t g_flushes = 0;   // code-cache flushes seen by run_one (all machines)
+
+// Runs one program both ways; returns a description of the first difference.
+std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt = {}, size_t min_len = 64) {
+    Gen g(seed);
+    const size_t n = min_len + g.u(300);
+    std::vector<uint32_t> prog;
+    std::vector<size_t> starts;                        // unit start indices
+    std::vector<std::pair<size_t, unsigned>> jumps;   // (index, units to skip)
+    while (prog.size() < n) {
+        starts.push_back(prog.size());
+        g.skip = 0;
+        g.emit(prog, prog.size());
+        if (g.skip) jumps.emplace_back(prog.size() - 1, g.skip);
+    }
+    starts.push_back(prog.size());   // the final wfi
+    for (auto [at, skip] : jumps) {
+        size_t u = std::upper_bound(starts.begin(), starts.end(), at) - starts.begin();
+        size_t to = starts[std::min(u + skip - 1, starts.size() - 1)];
+        int32_t off = static_cast<int32_t>(4 * (to - at));
+        prog[at] = (prog[at] & 0x7f) == 0x63 ? b_type(off, (prog[at] >> 20) & 31, (prog[at] >> 15) & 31, (prog[at] >> 12) & 7)
+                                            : j_type(off, (prog[at] >> 7) & 31);
+    }
+    prog.push_back(0x10500073);   // wfi with no interrupt enabled: both halt here
+    Machine ref(prog, seed, false), jit(prog, seed, true, opt);
+    for (int step = 0; step < 20000; ++step) {
+        rv::Exit e = jit.hart->run(1);   // one block
+        ++blocks;
+        // Step the interpreter to the same point.
+        for (int k = 0; k < 5000; ++k) {
+            if (ref.hart->s.pc == jit.hart->s.pc && ref.hart->s.instret == jit.hart->s.instret &&
+                ref.hart->s.mcause == jit.hart->s.mcause && ref.hart->s.mepc == jit.hart->s.mepc)
+                break;
+            if (ref.hart->run(1) == rv::Exit::Halted) break;
+        }
+        std::string d = diff(*ref.hart, *jit.hart, ref.bus, jit.bus);
+        if (!d.empty()) {
+            char head[96];
+            std::snprintf(head, sizeof head, "seed %" PRIu64 ", after JIT block %d:\n", seed, step);
+            return head + d;
+        }
+        if (e == rv::Exit::Halted) {
+            g_flushes += jit.jit->stats().flushes;
+            return {};
+        }
+    }
+    return "seed " + std::to_string(seed) + ": did not finish";
+}
+
+TEST(JitFuzz, RandomProgramsAgreeWithInterpreter) {
+    uint64_t ms = 3000;
+    if (const char *m = std::getenv("JIT_FUZZ_MS")) ms = std::strtoull(m, nullptr, 0);
+    std::vector<uint64_t> seeds;
+    if (const char *s = std::getenv("JIT_FUZZ_SEED")) {
+        uint64_t blocks = 0;
+        std::string d = run_one(std::strtoull(s, nullptr, 0), blocks);
+        ASSERT_TRUE(d.empty()) << d;
+        return;
+    } else {
+        seeds = {1, std::random_device{}()};
+    }
+    std::printf("jit-fuzz: seeds %" PRIu64 " (fixed) then %" PRIu64 " (random)\n", seeds[0],
+                seeds.size() > 1 ? seeds[1] : 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    uint64_t programs = 0, blocks = 0;
+    for (size_t round = 0;; ++round) {
+        const uint64_t base = seeds[round < seeds.size() ? round : seeds.size() - 1];
+        // Each base seed drives a stream of programs.
+        for (uint64_t k = 0; k < 1000000; ++k) {
+            uint64_t seed = base * 1000003 + k;
+            std::string d = run_one(seed, blocks);
+            ++programs;
+            ASSERT_TRUE(d.empty()) << d << "(reproduce: JIT_FUZZ_SEED=" << seed << ")";
+            auto el = std::chrono::steady_clock::now() - t0;
+            uint64_t budget = ms / seeds.size() * (round + 1);
+            if (ms == 0 || el > std::chrono::milliseconds(budget)) break;
+        }
+        if (round + 1 >= seeds.size()) break;
+    }
+    std::printf("jit-fuzz: %" PRIu64 " programs, %" PRIu64 " blocks compared\n", programs, blocks);
+}
+
+}  // namespace
+
+namespace {
+
+// The same comparison under the other translation settings.
+void fuzz_variant(const rv::jit::Options &opt, unsigned programs, size_t min_len = 64) {
+    uint64_t blocks = 0;
+    for (unsigned k = 0; k < programs; ++k) {
+        std::string d = run_one(7000 + k, blocks, opt, min_len);
+        ASSERT_TRUE(d.empty()) << d;
+    }
+}
+
+TEST(JitFuzz, OneInsnPerBlock) {
+    rv::jit::Options o;
+    o.max_insns = 1;
+    fuzz_variant(o, 40);
+}
+
+TEST(JitFuzz, NoChaining) {
+    rv::jit::Options o;
+    o.chain = false;
+    fuzz_variant(o, 40);
+}
+
+TEST(JitFuzz, TinyCacheIsFlushedAndWorkContinues) {
+    rv::jit::Options o;
+    o.cache_bytes = 128 << 10;   // the minimum: long programs overflow it
+    g_flushes = 0;
+    fuzz_variant(o, 6, 1500);
+    EXPECT_GT(g_flushes, 0u);
+}
+
+// Code rewritten behind the hart's back (DMA) must be retranslated once the
+// device reports it through invalidate_code.
+TEST(JitInvalidate, DmaWriteReplacesTranslatedCode) {
+    const uint32_t wfi = 0x10500073;
+    Machine m({i_type(1, 0, 0, 5, 0x13), wfi}, 1, true);
+    EXPECT_EQ(m.hart->run(100), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 1u);
+    EXPECT_GE(m.jit->stats().blocks, 1u);
+    m.bus.put32(kBase, i_type(2, 0, 0, 5, 0x13));
+    m.hart->invalidate_code(kBase, 4);
+    m.hart->s.pc = kBase;
+    m.hart->s.waiting = 0;
+    EXPECT_EQ(m.hart->run(100), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 2u);
+    EXPECT_GE(m.jit->stats().invalidations, 1u);
+}
+
+// A loop is chained to itself and runs inside generated code; instret and
+// the budget stay exact at block granularity.
+TEST(JitChain, LoopChainsAndCountsInstructions) {
+    // li x5, 1000; loop: addi x5, x5, -1; bnez x5, loop; wfi
+    Machine m({i_type(1000, 0, 0, 5, 0x13), i_type(-1, 5, 0, 5, 0x13), b_type(-4, 0, 5, 1), 0x10500073}, 1, true);
+    EXPECT_EQ(m.hart->run(1'000'000), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 0u);
+    EXPECT_EQ(m.hart->s.instret, 1u + 2000u + 1u);
+    EXPECT_GE(m.jit->stats().chained, 1u);
+}
+
+TEST(JitOutAsm, ShowsHostCode) {
+    std::string text;
+    rv::jit::Options o;
+    o.out_asm = [&](std::string_view t) { text += t; };
+    Machine m({i_type(1, 0, 0, 5, 0x13), 0x10500073}, 1, true, o);
+    m.hart->run(10);
+    EXPECT_NE(text.find("OUT: [size="), std::string::npos);
+#ifdef RV_JIT_HAVE_CAPSTONE
+    EXPECT_NE(text.find("jmp"), std::string::npos) << text;
+#endif
+}
+
+}  // namespace
+
+namespace {
+
+// The same physical code reached through two virtual addresses must not share
+// a block: translations bake virtual pcs in (auipc, link registers, exits).
+TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
+    Machine m({}, 1, true);
+    const uint64_t root = kBase + 0x20000, code_pa = kBase + 0x1000;
+    const uint64_t leaf = ((kBase >> 12) << 10) | 0xcf;   // V R W X A D, 1 GiB page
+    std::memcpy(&m.bus.ram[root - kBase + 8 * 2], &leaf, 8);   // VA 0x80000000 -> kBase
+    std::memcpy(&m.bus.ram[root - kBase + 8 * 3], &leaf, 8);   // VA 0xc0000000 -> kBase
+    m.bus.put32(code_pa, u_type(0, 5, 0x17));                   // auipc x5, 0
+    m.bus.put32(code_pa + 4, j_type(8, 6));                     // jal x6, +8
+    m.bus.put32(code_pa + 12, 0x10500073);                      // wfi
+    auto &s = m.hart->s;
+    s.pmpaddr[0] = (1ull << 54) - 1;
+    s.pmpcfg[0] = 0x1f;   // NAPOT over everything, RWX
+    s.satp = (8ull << 60) | (root >> 12);
+    s.priv = rv::PRV_S;
+    m.hart->flush_tlb();
+    for (uint64_t va : {0x80001000ull, 0xc0001000ull, 0x80001000ull}) {
+        s.pc = va;
+        s.waiting = 0;
+        ASSERT_EQ(m.hart->run(100), rv::Exit::Halted) << std::hex << s.pc;
+        EXPECT_EQ(s.x[5], va);
+        EXPECT_EQ(s.x[6], va + 8);
+        EXPECT_EQ(s.pc, va + 16);
+    }
+    EXPECT_GE(m.jit->stats().blocks, 2u);
+}
+
+}  // namespace
+
+namespace {
+
+// fence.i does not drop translations: blocks re-check their guest bytes on
+// their next entry. Unchanged code is reused; code changed behind the hart's
+// back (another hart's stores) is retranslated.
+TEST(JitInvalidate, FenceIRechecksBlocks) {
+    const uint32_t wfi = 0x10500073;
+    Machine m({i_type(1, 0, 0, 5, 0x13), wfi}, 1, true);
+    auto rerun = [&] {
+        m.hart->s.pc = kBase;
+        m.hart->s.waiting = 0;
+        return m.hart->run(100);
+    };
+    ASSERT_EQ(rerun(), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 1u);
+    const uint64_t blocks = m.jit->stats().blocks;
+    m.hart->fence_i();
+    ASSERT_EQ(rerun(), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 1u);
+    EXPECT_EQ(m.jit->stats().blocks, blocks);   // verified, not retranslated
+    m.bus.put32(kBase, i_type(3, 0, 0, 5, 0x13));   // not reported to this hart
+    m.hart->fence_i();
+    ASSERT_EQ(rerun(), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 3u);
+    EXPECT_GT(m.jit->stats().blocks, blocks);
+}
+
+}  // namespace
