@@ -1,5 +1,7 @@
 #include "plugins/registry.hpp"
 
+#include "plugins/index.hpp"
+
 #include "log/trace.hpp"
 #include "options/keyval.hpp"
 
@@ -248,6 +250,25 @@ const PluginFile *PluginRegistry::refused_provider(std::string_view type_name) c
     return nullptr;
 }
 
+std::optional<std::string> PluginRegistry::not_installed_provider(std::string_view type_name) const {
+    return plugin_index_lookup(plugin_index_path(), type_name);
+}
+
+std::vector<IndexEntry> PluginRegistry::not_installed_of_kind(TypeKind kind) const {
+    std::vector<IndexEntry> out;
+    for (auto &e : plugin_index_read(plugin_index_path()))
+        if (e.kind == kind && !find(e.type)) out.push_back(std::move(e));
+    return out;
+}
+
+std::string PluginRegistry::missing_type_message(std::string_view what, std::string_view type_name) const {
+    const std::string head = std::string(what) + " '" + std::string(type_name) + "': ";
+    if (auto file = not_installed_provider(type_name))
+        return head + "provided by plugin " + *file + ", which is not installed (searched " + searched_dirs() + ")";
+    return head + "no plugin provides this type (searched " + searched_dirs() +
+           "; 'tessera -plugins' lists what was found)";
+}
+
 std::string PluginRegistry::searched_dirs() const {
     std::string s;
     for (const auto &d : cfg_.dirs) s += (s.empty() ? "" : ":") + d;
@@ -335,6 +356,19 @@ std::string PluginRegistry::describe() const {
                 o << "  (conflict: also provided by " << it->second.also_provided_by.front()->path << ")";
             o << "\n";
         }
+    }
+    // What this build made but is not installed (a package left out).
+    std::map<std::string, std::vector<std::string>> missing;
+    for (const auto &e : plugin_index_read(plugin_index_path())) {
+        const bool found = std::any_of(files_.begin(), files_.end(), [&](const auto &pf) {
+            return pf->path.size() > e.file.size() && pf->path.ends_with("/" + e.file);
+        });
+        if (!found) missing[e.file].push_back(e.type);
+    }
+    for (const auto &[file, types] : missing) {
+        o << file << " (not installed)\n ";
+        for (const auto &t : types) o << " " << t;
+        o << "\n";
     }
     return o.str();
 }

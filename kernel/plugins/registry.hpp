@@ -1,6 +1,7 @@
 // Plugin discovery, the descriptor cache, and lazy loading.
 #pragma once
 
+#include "plugins/index.hpp"
 #include "plugins/manifest.hpp"
 
 #include <map>
@@ -56,6 +57,16 @@ public:
     // A refused plugin whose manifest names the type (for the error when
     // nothing usable provides it), or null.
     const PluginFile *refused_provider(std::string_view type_name) const;
+
+    // The one-line error for a type nothing usable provides: names the
+    // plugin file that would provide it when the plugin index knows it (the
+    // plugin is not installed), else the folders searched. `what` is the
+    // option ("-device").
+    std::string missing_type_message(std::string_view what, std::string_view type_name) const;
+    // The plugin file the index names for a type (the plugin is not installed).
+    std::optional<std::string> not_installed_provider(std::string_view type_name) const;
+    // Index entries of this kind that no usable plugin provides.
+    std::vector<IndexEntry> not_installed_of_kind(TypeKind kind) const;
 
     // Human-readable list for `tessera -plugins`.
     std::string describe() const;

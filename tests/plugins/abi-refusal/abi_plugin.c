@@ -3,6 +3,8 @@
  *   TEST_ABI_MAJOR / TEST_ABI_MINOR  what the manifest and descriptor declare
  *   TEST_TYPE                         the device type name it provides
  *   TEST_NO_DESCRIPTOR                omit the exported descriptor
+ *   TEST_DESC_MINOR                   the descriptor's minor, when it should
+ *                                     differ from the manifest's
  *   TEST_MARKER                       a constructor writes $TESSERA_TEST_MARKER
  *                                     (proves whether plugin code ran) */
 #include <tessera/plugin.h>
@@ -47,9 +49,13 @@ __attribute__((unused)) static ts_status init(const ts_host *host, ts_error *err
 }
 __attribute__((unused)) static const void *get_class(const char *name) { return strcmp(name, TEST_TYPE) == 0 ? &dev_class : NULL; }
 
+#ifndef TEST_DESC_MINOR
+#define TEST_DESC_MINOR TEST_ABI_MINOR
+#endif
+
 #ifndef TEST_NO_DESCRIPTOR
 TESSERA_EXPORT const ts_plugin_descriptor tessera_plugin_descriptor = {
-    sizeof(ts_plugin_descriptor), TEST_ABI_MAJOR, TEST_ABI_MINOR, "test", "1.0", "test-build",
+    sizeof(ts_plugin_descriptor), TEST_ABI_MAJOR, TEST_DESC_MINOR, "test", "1.0", "test-build",
     manifest_text, init, get_class, NULL, NULL,
 };
 #endif

@@ -32,9 +32,10 @@ namespace ts {
 
 namespace detail {
 // Format and log one line (the kernel's log does not add the newline).
+// Room for a prefix and a whole ts_error message; longer lines are cut.
 template <class... A>
 void log_line(uint64_t mask, const char *fmt, A... args) {
-    char buf[512];
+    char buf[1024];
     if constexpr (sizeof...(A) == 0) std::snprintf(buf, sizeof buf, "%s", fmt);
     else std::snprintf(buf, sizeof buf, fmt, args...);
     host().log(mask, "%s\n", buf);
