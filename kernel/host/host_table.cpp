@@ -2,6 +2,7 @@
 #include "host/host_table.hpp"
 
 #include "block/host_glue.hpp"
+#include "net/config.hpp"
 #include "files/fdset.hpp"
 #include "host/chardev_fe.hpp"
 #include "loader/loader.hpp"
@@ -14,6 +15,7 @@
 #include "memory/address_space.hpp"
 #include "memory/region.hpp"
 #include "options/keyval.hpp"
+#include "plugins/registry.hpp"
 #include "qom/object.hpp"
 #include "vcpu/vcpu.hpp"
 
@@ -369,13 +371,6 @@ ts_status h_fdt_load(const char *path, ts_error *err) {
     return guarded(err, [&] { g_fdt = std::make_unique<Fdt>(Fdt::load(path)); });
 }
 
-// ---- net: the net layer arrives with its issue ----
-ts_net_client *h_net_attach(ts_object *, const char *prop, ts_error *err) {
-    set_err(err, std::string("property '") + prop + "': networking is not available in this tessera yet");
-    return nullptr;
-}
-ts_status h_net_send(ts_net_client *, const uint8_t *, size_t) { return TS_ERROR; }
-
 // ---- files ----
 int h_open_file(const char *path, int flags, int mode, ts_error *err) {
     int fd = file_open(path, flags, static_cast<unsigned>(mode));
@@ -388,6 +383,10 @@ int h_open_file(const char *path, int flags, int mode, ts_error *err) {
 }
 
 int h_log_addr_enabled(uint64_t addr) { return log_filter_allows(addr) ? 1 : 0; }
+
+int h_type_available(const char *name) {
+    return name && (type_find_loaded(name) || plugin_registry().find(name)) ? 1 : 0;
+}
 
 const ts_host kHost = {
     sizeof(ts_host), TESSERA_ABI_MAJOR, TESSERA_ABI_MINOR,
@@ -411,9 +410,13 @@ const ts_host kHost = {
     chardev_fe_attach, chardev_fe_serial_attach, chardev_fe_write, chardev_fe_accept_input,
     block_host_attach, block_host_pread, block_host_pwrite, block_host_flush, block_host_length,
     block_host_read_only,
-    h_net_attach, h_net_send,
+    net::host_net_attach, net::host_net_send,
     h_open_file,
     h_log_addr_enabled,
+    net::host_nic_attach, net::host_backend_client, net::host_net_flush, net::host_net_link_up,
+    net::host_net_set_info,
+    h_type_available,
+    net::host_net_default_mac,
 };
 
 }  // namespace
@@ -438,6 +441,21 @@ Fdt *host_machine_fdt() { return g_fdt.get(); }
 void host_set_request_handlers(std::function<void(int, int)> shutdown, std::function<void()> reset) {
     g_shutdown = std::move(shutdown);
     g_reset = std::move(reset);
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+bool host_machine_powerdown() {
+    ts_object *m = object_resolve("/machine");
+    if (!m || !m->type || m->type->kind != TypeKind::Board || !m->instance) return false;
+    // Boards built against ABI 1.0 have a shorter class: the size says whether
+    // the field is there.
+    const auto *bc = static_cast<const ts_board_class *>(m->type->cls);
+    if (bc->size < offsetof(ts_board_class, powerdown) + sizeof(bc->powerdown) || !bc->powerdown) return false;
+    bc->powerdown(m->instance);
+    return true;
 }
 
 }  // namespace tessera

@@ -12,6 +12,9 @@
 namespace tessera {
 
 const ts_host *host_table_get();
+// system_powerdown: press the machine's power button when its board has one
+// (ts_board_class.powerdown). False: no button, nothing reached the guest.
+bool host_machine_powerdown();
 
 // Machine-wide state the host functions refer to.
 void host_config_set(std::string key, std::string value);

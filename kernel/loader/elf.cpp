@@ -108,7 +108,7 @@ public:
         for (const Seg &s : segs)
             if (!any_backed(as, s.addr, s.memsz))
                 fail("ELF segment at " + hex(s.addr) + " is not in guest memory");
-        std::vector<std::pair<std::string, uint64_t>> syms;
+        std::vector<Symbol> syms;
         if (opts.symbols)
             read_symbols(syms);
         unsigned n = 0;
@@ -120,15 +120,22 @@ public:
             else
                 write_image(as, s.addr, data, s.memsz);
         }
-        for (auto &[name, value] : syms)
-            opts.symbols->add(std::move(name), value);
+        for (auto &sym : syms) {
+            if (sym.function) opts.symbols->add_function(sym.name, sym.value, sym.size);
+            opts.symbols->add(std::move(sym.name), sym.value);
+        }
         return info;
     }
 
 private:
     // .symtab and its string table, if present and sane; anything malformed
     // here is an error too (the headers claim to be there).
-    void read_symbols(std::vector<std::pair<std::string, uint64_t>> &out) const {
+    struct Symbol {
+        std::string name;
+        uint64_t value, size;
+        bool function;
+    };
+    void read_symbols(std::vector<Symbol> &out) const {
         if (eh_.e_shnum == 0)
             return;
         if (eh_.e_shentsize != sizeof(typename E::Shdr))
@@ -161,7 +168,7 @@ private:
                 const size_t end = rest.find('\0');
                 if (end == std::string_view::npos)
                     fail("ELF symbol name outside its string table");
-                out.emplace_back(std::string(rest.substr(0, end)), sym.st_value);
+                out.push_back({std::string(rest.substr(0, end)), sym.st_value, sym.st_size, type == STT_FUNC});
             }
         }
     }

@@ -146,6 +146,20 @@ void SymbolTable::add(std::string name, uint64_t value) {
     map_.insert_or_assign(std::move(name), value);
 }
 
+void SymbolTable::add_function(std::string name, uint64_t value, uint64_t size) {
+    std::lock_guard lock(mutex_);
+    functions_.insert_or_assign(value, Function{size, std::move(name)});
+}
+
+const char *SymbolTable::function_at(uint64_t addr) const {
+    std::lock_guard lock(mutex_);
+    auto it = functions_.upper_bound(addr);
+    if (it == functions_.begin()) return nullptr;
+    --it;
+    const uint64_t off = addr - it->first;
+    return (off < it->second.size || (off == 0 && it->second.size == 0)) ? it->second.name.c_str() : nullptr;
+}
+
 std::optional<uint64_t> SymbolTable::lookup(std::string_view name) const {
     std::lock_guard lock(mutex_);
     auto it = map_.find(std::string(name));
@@ -162,6 +176,7 @@ size_t SymbolTable::size() const {
 void SymbolTable::clear() {
     std::lock_guard lock(mutex_);
     map_.clear();
+    functions_.clear();
 }
 
 SymbolTable &global_symbols() {

@@ -7,6 +7,7 @@
 #include "memory/address_space.hpp"
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -37,12 +38,22 @@ class SymbolTable {
 public:
     void add(std::string name, uint64_t value);
     std::optional<uint64_t> lookup(std::string_view name) const;
+    // Functions (STT_FUNC) by address, for -plugin's qemu_plugin_insn_symbol:
+    // the function whose [value, value + size) holds addr (or starts at addr
+    // when its size is 0); nullptr if none. The name stays valid until clear().
+    void add_function(std::string name, uint64_t value, uint64_t size);
+    const char *function_at(uint64_t addr) const;
     size_t size() const;
     void clear();
 
 private:
+    struct Function {
+        uint64_t size;
+        std::string name;
+    };
     mutable std::mutex mutex_;
     std::unordered_map<std::string, uint64_t> map_;
+    std::map<uint64_t, Function> functions_;   // by start address
 };
 SymbolTable &global_symbols();
 

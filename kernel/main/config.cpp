@@ -3,6 +3,7 @@
 #include "files/fdset.hpp"
 #include "log/log.hpp"
 #include "log/trace.hpp"
+#include "net/config.hpp"
 #include "options/readconfig.hpp"
 #include "qom/object.hpp"
 
@@ -218,6 +219,18 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
              c.drives.push_back({a, keyval_for("drive", a, {})});
          }},
         {"snapshot", [](Config &c, const std::string &) { c.snapshot = true; }},
+        {"netdev", [](Config &c, const std::string &a) {
+             if (is_help(a)) { c.help_requests.push_back("netdev"); return; }
+             net::config_netdev(a);
+         }},
+        {"nic", [](Config &c, const std::string &a) {
+             if (is_help(a)) { c.help_requests.push_back("netdev"); return; }
+             net::config_nic(a);
+         }},
+        {"net", [](Config &c, const std::string &a) {
+             if (is_help(a)) { c.help_requests.push_back("netdev"); return; }
+             net::config_net(a);
+         }},
         // Audio backends: only "none" (discard) exists until an audio plugin
         // provides others; no device here produces audio.
         {"audiodev", [](Config &c, const std::string &a) {
@@ -257,6 +270,12 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
              c.log_mask |= parse_log_items(a);
          }},
         {"D", [](Config &c, const std::string &a) { c.log_file = a; }},
+        {"plugin", [](Config &c, const std::string &a) {
+             if (instrument_parse_option(c.plugins, a)) {
+                 std::fputs(instrument_help(), stdout);
+                 std::exit(0);
+             }
+         }},
         {"dfilter", [](Config &, const std::string &a) { set_log_filter(a); }},
         {"no-reboot", [](Config &c, const std::string &) { c.no_reboot = true; }},
         {"no-shutdown", [](Config &c, const std::string &) { c.no_shutdown = true; }},

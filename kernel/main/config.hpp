@@ -2,6 +2,7 @@
 // the reference is either handled here or refused by name.
 #pragma once
 
+#include "instrument/instrument.hpp"
 #include "options/keyval.hpp"
 #include "options/table.hpp"
 
@@ -74,6 +75,7 @@ struct Config {
     bool print_version = false;
     bool print_help = false;
     bool only_migratable = false;
+    std::vector<PluginRequest> plugins;  // -plugin
 };
 
 // Builds the configuration; throws UsageError ("-foo: ...") for bad input and

@@ -87,6 +87,7 @@ void answer_help(const Config &cfg, const std::string &req) {
             std::printf("  %s\n", n);
         return;
     }
+    if (req == "netdev") return kind_list(TypeKind::Netdev, "Available netdev backend types:");
     if (req == "audiodev") {
         std::printf("Available audio drivers:\nnone\n");
         return;

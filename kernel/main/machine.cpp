@@ -10,6 +10,7 @@
 #include "host/chardev_fe.hpp"
 #include "fdt/fdt.hpp"
 #include "host/host_table.hpp"
+#include "instrument/instrument.hpp"
 #include "loader/loader.hpp"
 #include "log/log.hpp"
 #include "log/trace.hpp"
@@ -19,6 +20,7 @@
 #include "memory/address_space.hpp"
 #include "memory/region.hpp"
 #include "monitor/hmp.hpp"
+#include "net/config.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
 #include "secrets/secret.hpp"
@@ -219,9 +221,24 @@ void choose_accel(const Config &cfg) {
         const auto &a = accels[i];
         if (a == "tcg") {
             if (i > 0) error_report("falling back to tcg");
-            for (auto &[k, v] : cfg.accel_props.items)
-                if (k != "thread" || (v != "multi" && v != "single"))
+            // Validated here, read by the CPU plugins as config "accel.<prop>".
+            // jit=on|off is tessera's own: off selects the interpreter.
+            auto is_bool = [](const std::string &v) {
+                return v == "on" || v == "off" || v == "yes" || v == "no" || v == "true" || v == "false";
+            };
+            for (auto &[k, v] : cfg.accel_props.items) {
+                bool ok = (k == "thread" && (v == "multi" || v == "single")) ||
+                          ((k == "one-insn-per-tb" || k == "jit") && is_bool(v)) ||
+                          (k == "tb-size" && !v.empty() && v.size() < 8 &&
+                           v.find_first_not_of("0123456789") == std::string::npos);
+                if (!ok && k == "tb-size")
+                    throw UsageError("-accel tcg," + k + "=" + v + ": Parameter 'tb-size' expects uint64");
+                if (!ok && (k == "one-insn-per-tb" || k == "jit"))
+                    throw UsageError("-accel tcg," + k + "=" + v + ": Parameter '" + k + "' expects 'on' or 'off'");
+                if (!ok)
                     throw UsageError("-accel tcg," + k + "=" + v + ": property not implemented in tessera yet");
+                host_config_set("accel." + k, v);
+            }
             return;
         }
         if (a == "kvm") {
@@ -313,6 +330,7 @@ void check_objects(const Config &cfg) {
                                  ": memory backends are only used as the machine's memory-backend in tessera yet");
             continue;
         }
+        if (t == "filter-dump") continue;  // created with the netdevs
         if (t == "secret") {
             try {
                 secret_add(o);
@@ -397,7 +415,9 @@ ts_object *plug_device(const KeyVals &kv) {
         // First free bus of the right type, in creation order, as the reference does.
         std::function<ts_object *(ts_object *)> find = [&](ts_object *o) -> ts_object * {
             for (auto &b : o->buses)
-                if (b.type == dc->bus_type && (want_bus.empty() ? b.children.empty() : b.name == want_bus))
+                // A PCI bus has 32 slots; the others take one child each.
+                if (b.type == dc->bus_type &&
+                    (want_bus.empty() ? b.children.empty() || b.type == "pci-bus" : b.name == want_bus))
                     return o;
             for (auto &c : o->children)
                 if (auto *f = find(c.get())) return f;
@@ -459,6 +479,12 @@ int run_machine(Config &cfg) {
     std::string board = cfg.machine.get("type");
     if (board.empty()) board = default_board(cfg);
     if (board.empty())
+        for (const auto &e : plugin_registry().not_installed_of_kind(TypeKind::Board))
+            if (is_default_for(e.category, cfg.target))
+                throw UsageError("No machine specified, and there is no default (the default machine '" + e.type +
+                                 "' is provided by plugin " + e.file +
+                                 ", which is not installed)\nUse -machine help to list supported machines");
+    if (board.empty())
         throw UsageError("No machine specified, and there is no default (no board plugin for " + cfg.target +
                          " was found; 'tessera -plugins' lists what was found)\nUse -machine help to list supported machines");
     const TypeImpl &bt = type_get(board, "-machine");
@@ -468,6 +494,7 @@ int run_machine(Config &cfg) {
     choose_accel(cfg);
     check_objects(cfg);
     export_config(cfg, board, *bc);
+    if (!cfg.plugins.empty()) instrument_load(cfg.plugins, cfg.target, cfg.smp_cpus, cfg.smp_max);
 
     daemonize_start(cfg);
     bql_lock();
@@ -541,6 +568,8 @@ int run_machine(Config &cfg) {
         }
     }
 
+    net::create_backends(cfg.objects);
+
     // The board: /machine.
     ts_object *machine = object_new_named(object_root(), board, "machine");
     for (auto &[k, v] : cfg.machine.items) {
@@ -564,6 +593,12 @@ int run_machine(Config &cfg) {
     }
     for (const auto &kv : virtio_drives) plug_device(kv);
     for (const auto &kv : cfg.devices) plug_device(kv);
+    {
+        // -nic and -net nic: the PCI NIC where the board has a PCI bus.
+        const bool pci = type_find_loaded("gpex-pcihost") != nullptr;
+        for (const auto &kv : net::nic_devices(pci ? "virtio-net-pci" : "virtio-net-device")) plug_device(kv);
+        net::check_peers();
+    }
     if (auto d = cfg.machine.find("dumpdtb")) {
         if (Fdt *f = host_machine_fdt()) {
             f->save(*d);
@@ -574,6 +609,7 @@ int run_machine(Config &cfg) {
     }
     for (unsigned i = 0; i < vcpu_count(); i++) object_realize(vcpu_object(i));
     object_reset_all();
+    instrument_start();   // -plugin: attach to the vCPUs (no-op without plugins)
 
     if (!cfg.pidfile.empty()) write_pidfile(cfg.pidfile);
     MainLoop::instance().install_termination_signals([](const SignalEvent &ev) {
@@ -591,6 +627,7 @@ int run_machine(Config &cfg) {
     bql_lock();
     vm_stop(RunState::Shutdown);
     vcpus_destroy();
+    instrument_finish();
     qmp_stop_all();
     block_close_all();
     chardev_remove_all();

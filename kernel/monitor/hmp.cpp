@@ -7,11 +7,13 @@
 #include "loader/loader.hpp"
 #include "log/log.hpp"
 #include "memory/address_space.hpp"
+#include "net/net.hpp"
 #include "options/error.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
 #include "vcpu/vcpu.hpp"
 
+#include <tessera/debug.h>
 #include <tessera/host.h>
 
 #include <array>
@@ -95,10 +97,24 @@ std::string info_registers(HmpState &st, std::string_view a) {
     return dump_cpu(st.cpu);
 }
 // No CPU class offers a page-table walk for the monitor yet.
-std::string info_tlb(HmpState &, std::string_view) { return "info tlb is not available for this CPU\n"; }
+// Views the CPU plugin draws itself (page tables: info mem, info tlb).
+std::string cpu_view(HmpState &st, const char *name) {
+    if (st.cpu >= vcpu_count()) return "No CPU available\n";
+    auto *cls = vcpu_class(st.cpu);
+    auto *ops = cls->get_capability
+                    ? static_cast<const ts_cpu_info_ops *>(cls->get_capability(vcpu_instance(st.cpu), TS_CPU_INFO_V1))
+                    : nullptr;
+    std::string out;
+    auto emit = [](void *o, const char *text) { static_cast<std::string *>(o)->append(text); };
+    if (!ops || ops->info(vcpu_instance(st.cpu), name, emit, &out) != TS_OK)
+        return std::string("info ") + name + " is not available for this CPU\n";
+    return out;
+}
+std::string info_tlb(HmpState &st, std::string_view) { return cpu_view(st, "tlb"); }
+std::string info_mem(HmpState &st, std::string_view) { return cpu_view(st, "mem"); }
 // The reference prints nothing for a machine without NICs; there is no
 // network layer yet.
-std::string info_network(HmpState &, std::string_view) { return {}; }
+std::string info_network(HmpState &, std::string_view) { return net::info_text(); }
 std::string info_name(HmpState &, std::string_view) {
     return hooks().name.empty() ? std::string() : hooks().name + "\n";
 }
@@ -120,6 +136,7 @@ const std::array kInfo = {
             "show the current CPU's registers if no argument is specified)",
             info_registers},
     Command{"tlb", "", "show virtual to physical memory mappings", info_tlb},
+    Command{"mem", "", "show the active virtual memory mappings", info_mem},
     Command{"network", "", "show the network state", info_network},
     Command{"name", "", "show the current VM name", info_name},
     Command{"uuid", "", "show the current VM UUID", info_uuid},
@@ -163,9 +180,9 @@ std::string cmd_reset(HmpState &, std::string_view) {
     host_table_get()->request_reset();
     return {};
 }
-// riscv virt has no ACPI: the reference only emits the event.
 std::string cmd_powerdown(HmpState &, std::string_view) {
     if (hooks().emit_event) hooks().emit_event("POWERDOWN");
+    host_machine_powerdown();
     return {};
 }
 std::string cmd_x(HmpState &st, std::string_view a) { return hmp::memory_dump(st, a, false, "x"); }
@@ -209,6 +226,16 @@ std::string cmd_log(HmpState &, std::string_view a) {
     }
     return {};
 }
+std::string cmd_set_link(HmpState &, std::string_view a) {
+    auto [name, rest] = split_word(a);
+    if (name.empty() || rest.empty()) throw ArgError("set_link: name and on|off expected");
+    try {
+        net::set_link(name, parse_bool(trim(rest)));
+    } catch (const UsageError &e) {
+        return std::string(e.what()) + "\n";
+    }
+    return {};
+}
 std::string cmd_logfile(HmpState &, std::string_view a) {
     if (a.empty()) throw ArgError("logfile: filename expected");
     try {
@@ -234,6 +261,7 @@ const std::array kCommands = {
             cmd_gdbserver},
     Command{"log", "item1[,...]", "activate logging of the specified items", cmd_log},
     Command{"logfile", "filename", "output logs to 'filename'", cmd_logfile},
+    Command{"set_link", "name on|off", "change the link status of a network adapter", cmd_set_link},
 };
 
 bool name_matches(std::string_view names, std::string_view word) {

@@ -110,6 +110,12 @@ void flatten(const Json &v, const std::string &prefix, KeyVals &out) {
         break;
     }
     case Json::Type::Null:
+        // Only a block node's backing may be null (the reference's
+        // BlockdevRefOrNull: no backing file); keyval spells that "backing=".
+        if (prefix == "backing" || prefix.ends_with(".backing")) {
+            out.items.emplace_back(prefix, "");
+            break;
+        }
         throw UsageError("JSON option: null is not a valid value for '" + prefix + "'");
     case Json::Type::Bool: out.items.emplace_back(prefix, v.as_bool() ? "on" : "off"); break;
     case Json::Type::String: out.items.emplace_back(prefix, v.as_string()); break;

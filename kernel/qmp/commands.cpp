@@ -125,6 +125,7 @@ const std::array kTypes = {
     // blockdev-add's boxed argument: the base of the reference's union; each
     // driver's members are checked by the block layer (as for -blockdev).
     TypeDecl{"BlockdevDiscardOptions", Meta::Enum, "ignore unmap"},
+    TypeDecl{"q_obj_blockdev-del-arg", Meta::Object, "node-name:str"},
     TypeDecl{"BlockdevCacheOptions", Meta::Object, "*direct:bool *no-flush:bool"},
     TypeDecl{"BlockdevOptions", Meta::Object,
              "driver:str *node-name:str *discard:BlockdevDiscardOptions *cache:BlockdevCacheOptions "
@@ -341,8 +342,11 @@ Json cmd_system_reset(QmpCall &call) {
 }
 
 Json cmd_system_powerdown(QmpCall &call) {
-    // No board has a power button yet: the event is all the guest gets.
-    call.after_reply.push_back([] { qmp_emit_event("POWERDOWN"); });
+    // The event, then the board's power button (if it has one) as the reference.
+    call.after_reply.push_back([] {
+        qmp_emit_event("POWERDOWN");
+        host_machine_powerdown();
+    });
     return empty();
 }
 
@@ -604,6 +608,7 @@ const std::array kCommands = {
     CommandDecl{"set-action", "q_obj_set-action-arg", "q_empty", cmd_set_action},
     CommandDecl{"query-jobs", "q_empty", "[JobInfo]", cmd_query_jobs},
     CommandDecl{"blockdev-add", "BlockdevOptions", "q_empty", cmd_blockdev_add},
+    CommandDecl{"blockdev-del", "q_obj_blockdev-del-arg", "q_empty", cmd_blockdev_del},
     CommandDecl{"human-monitor-command", "q_obj_human-monitor-command-arg", "str", cmd_human_monitor_command},
 };
 

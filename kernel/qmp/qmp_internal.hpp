@@ -32,5 +32,6 @@ Json cmd_query_block(QmpCall &call);
 Json cmd_set_action(QmpCall &call);
 // blockdev.cpp
 Json cmd_blockdev_add(QmpCall &call);
+Json cmd_blockdev_del(QmpCall &call);
 
 }  // namespace tessera

@@ -67,10 +67,7 @@ const TypeImpl &type_get(std::string_view name, std::string_view what) {
             throw UsageError(std::string(what) + " '" + std::string(name) + "': its plugin " + pf->path +
                              " was refused: " + pf->refused);
     }
-    if (!e)
-        throw UsageError(std::string(what) + " '" + std::string(name) +
-                         "': no plugin provides this type (searched " + plugin_registry().searched_dirs() +
-                         "; 'tessera -plugins' lists what was found)");
+    if (!e) throw UsageError(plugin_registry().missing_type_message(what, name));
     const void *cls = plugin_registry().load_class(*e, g_host);
     auto t = std::make_unique<TypeImpl>();
     t->name = e->type->name;

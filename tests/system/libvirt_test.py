@@ -3,9 +3,12 @@
 
 Starts its own libvirtd (../shared/libvirt/setup.sh), defines the template domain
 (../shared/libvirt/linux-domain.xml) with tessera as <emulator>, the Debian kernel, a test
-initramfs (init-basic.sh), a virtio disk and a file serial; starts, suspends and resumes it, lets
-the guest write its disk and power off, then checks `virsh domstate --reason`, the disk content
-and `virsh domcapabilities --emulatorbin`. Prints every virsh command with its output.
+initramfs (init-lifecycle.sh), a virtio disk and a file serial; starts, suspends and resumes it; the
+guest writes its disk and waits for the power button; `virsh reboot` (system_powerdown, the guest
+powers off, libvirt resets and continues it) boots it a second time; libvirtd is restarted and
+reconnects to the running domain; `virsh shutdown` makes the guest power off; then checks
+`virsh domstate --reason`, the disk content and boot counter, and `virsh domcapabilities
+--emulatorbin`; finally starts it again and destroys it. Prints every virsh command with its output.
 Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
 import hashlib, os, re, shutil, signal, subprocess, sys, tempfile, time, uuid
 
@@ -115,7 +118,7 @@ def stop_libvirtd(pid):
 
 
 def make_guest(out):
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out, os.path.join(HERE, "init-basic.sh")])
+    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out, os.path.join(HERE, "init-lifecycle.sh")])
     if r.returncode == 77:
         raise Skip("guest images not available")
     if r.returncode != 0:
@@ -136,7 +139,22 @@ def domain_xml(name, kernel, initrd, disk, serial):
     return xml
 
 
-def test(tmp, name):
+def wait_serial(path, needle, timeout):
+    """Polls the guest's serial log until it holds needle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path, errors="replace") as f:
+                if needle in f.read():
+                    log(f"(serial: {needle})")
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise Fail(f"the guest's serial never showed {needle!r} within {timeout} s")
+
+
+def test(tmp, name, state_dir, pid_box):
     kernel, initrd = make_guest(os.path.join(tmp, "guest"))
     disk, serial = os.path.join(tmp, "disk.raw"), os.path.join(tmp, "serial.log")
     with open(disk, "wb") as f:
@@ -164,25 +182,59 @@ def test(tmp, name):
     if not state.startswith("running") and not state.startswith("shut off"):
         raise Fail(f"after resume the domain is {state!r}, expected running")
 
-    log(f"(waiting up to {BOOT_TIMEOUT} s for the guest to write its disk and power off)")
+    wait_serial(serial, "TESSERA-BOOT 1 waiting for the power button", BOOT_TIMEOUT)
+    # reboot: system_powerdown, the guest powers off, libvirt resets and continues it.
+    virsh("reboot", name)
+    wait_serial(serial, "TESSERA-POWER-BUTTON boot 1", 60)
+    wait_serial(serial, "TESSERA-BOOT 2 waiting for the power button", BOOT_TIMEOUT)
+    state = domstate(name, quiet=False)
+    if not state.startswith("running"):
+        raise Fail(f"after the reboot the domain is {state!r}, expected running")
+
+    # libvirtd goes away and comes back: it must find the domain and its monitor again.
+    log("(restarting libvirtd)")
+    pid_box[0] = start_libvirtd(state_dir)
+    state = wait_state(name, "running", 30)
+    log(domstate(name, quiet=False))
+    virsh("suspend", name)
+    state = domstate(name, quiet=False)
+    if not state.startswith("paused"):
+        raise Fail(f"after the reconnect, suspend left the domain {state!r}")
+    virsh("resume", name)
+
+    log(f"(virsh shutdown: waiting up to {BOOT_TIMEOUT} s for the guest to power off)")
     t0 = time.monotonic()
+    virsh("shutdown", name)
     wait_state(name, "shut off", BOOT_TIMEOUT)
     log(f"(shut off after {time.monotonic() - t0:.1f} s)")
     state = domstate(name, quiet=False)
     if state != "shut off (shutdown)":
         raise Fail(f"domstate --reason says {state!r}, expected 'shut off (shutdown)'")
+    wait_serial(serial, "TESSERA-POWER-BUTTON boot 2", 5)
 
     with open(serial, errors="replace") as f:
         console = f.read()
     log("--- guest serial (tail) ---\n" + console[-1500:] + "\n---")
-    m = re.search(r"TESSERA-DISK-WRITTEN ([0-9a-f]{64})", console)
-    if not m:
-        raise Fail("the guest did not report writing the disk")
+    m = re.findall(r"TESSERA-DISK-WRITTEN ([0-9a-f]{64})", console)
+    if len(m) != 2:
+        raise Fail(f"the guest reported {len(m)} disk writes, expected one per boot (2)")
     with open(disk, "rb") as f:
         got = hashlib.sha256(f.read(1 << 20)).hexdigest()
-    log(f"disk sha256 of the first MiB: {got}; the guest wrote {m.group(1)}")
-    if got != m.group(1):
+        f.seek(2 << 20)
+        count = f.read(16).split(b"\n")[0]
+    log(f"disk sha256 of the first MiB: {got}; the guest wrote {m[-1]}; boot counter {count!r}")
+    if got != m[-1]:
         raise Fail("the disk does not hold what the guest wrote")
+    if count != b"2":
+        raise Fail(f"the disk's boot counter is {count!r}, expected 2")
+
+    # destroy: libvirt's SIGTERM (then SIGKILL) on a running domain.
+    virsh("start", name)
+    wait_state(name, "running", 30)
+    virsh("destroy", name)
+    state = domstate(name, quiet=False)
+    if state != "shut off (destroyed)":
+        raise Fail(f"after destroy domstate --reason says {state!r}, expected 'shut off (destroyed)'")
 
 
 def main():
@@ -191,9 +243,13 @@ def main():
     state = os.path.join(tmp, "libvirtd")
     pid, status = None, 1
     try:
-        pid = start_libvirtd(state)
+        pid_box = [start_libvirtd(state)]
+        pid = pid_box[0]
         log(f"(libvirtd pid {pid}, state in {state}, domain {name})")
-        test(tmp, name)
+        try:
+            test(tmp, name, state, pid_box)
+        finally:
+            pid = pid_box[0]
         log("PASS")
         status = 0
     except Skip as e:

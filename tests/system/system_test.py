@@ -392,6 +392,153 @@ def case_linux_gdb():
         vm.wait(timeout=30)
 
 
+class Qmp:
+    """A minimal QMP client on a unix socket: commands, and the events seen so far."""
+
+    def __init__(self, path, timeout=30):
+        import json, socket
+        self.json, self.events = json, []
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    fail(f"no QMP socket at {path}")
+                time.sleep(0.1)
+        self.f = self.sock.makefile("rwb")
+        self.read()  # greeting
+        self.cmd("qmp_capabilities")
+
+    def read(self):
+        line = self.f.readline()
+        if not line:
+            fail("QMP closed")
+        return self.json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        log(f"qmp> {self.json.dumps(msg)}")
+        self.f.write((self.json.dumps(msg) + "\n").encode())
+        self.f.flush()
+        while True:
+            r = self.read()
+            if "event" in r:
+                self.events.append(r)
+                log(f"qmp< {self.json.dumps(r)}")
+                continue
+            text = self.json.dumps(r)
+            log(f"qmp< {text[:400]}" + (f"... ({len(text)} characters)" if len(text) > 400 else ""))
+            return r
+
+    def wait_event(self, name, timeout=60):
+        self.sock.settimeout(timeout)
+        while not any(e["event"] == name for e in self.events):
+            r = self.read()
+            log(f"qmp< {self.json.dumps(r)}")
+            if "event" in r:
+                self.events.append(r)
+        self.sock.settimeout(None)
+        return next(e for e in self.events if e["event"] == name)
+
+
+def read_until(proc, needle, seen, timeout=300):
+    """Waits until a line of the VM's output contains needle (a reader thread
+    collects the lines, so a silent guest cannot block the test)."""
+    import queue, threading
+    if not hasattr(proc, "lines"):
+        proc.lines = queue.Queue()
+
+        def pump():
+            for raw in iter(proc.stdout.readline, b""):
+                proc.lines.put(raw.decode(errors="replace"))
+            proc.lines.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            line = proc.lines.get(timeout=max(0.1, deadline - time.time()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    log("".join(seen[-60:]))
+    fail(f"the guest never printed {needle!r}")
+
+
+def case_linux_powerdown():
+    # system_powerdown presses the virt board's power button (a SiFive GPIO
+    # pin); the guest sees it and powers off. With -no-shutdown the VM stops
+    # instead of exiting, and system_reset + cont boots it again (libvirt's
+    # reboot); the guest's boot counter on its disk proves the second boot.
+    out_dir = GUEST_DIR + "-lifecycle"
+    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out_dir, os.path.join(HERE, "init-lifecycle.sh")])
+    if r.returncode == 77:
+        skip("guest images not available")
+    with tempfile.TemporaryDirectory() as tmp:
+        disk, sock = os.path.join(tmp, "disk.raw"), os.path.join(tmp, "qmp.sock")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", os.path.join(out_dir, "Image"),
+                "-initrd", os.path.join(out_dir, "initrd.cpio.gz"), "-append", "console=ttyS0 quiet",
+                "-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+                "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=off"]
+        log("$ tessera " + " ".join(args))
+        vm = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        seen = []
+        try:
+            q = Qmp(sock)
+            read_until(vm, "TESSERA-BOOT 1 waiting for the power button", seen)
+            # The monitor's page-table views of the running kernel.
+            mem = q.cmd("human-monitor-command", **{"command-line": "info mem"})["return"]
+            tlb = q.cmd("human-monitor-command", **{"command-line": "info tlb"})["return"]
+            log("".join(mem.splitlines(True)[:6]) + "...")
+            if not mem.startswith("vaddr            paddr            size             attr\n"):
+                fail("info mem has no header")
+            if not re.search(r"^ffffffff8[0-9a-f]{7} [0-9a-f]{16} [0-9a-f]{16} r[w-]x-ga", mem, re.M):
+                fail("info mem does not show the kernel's text mapping")
+            if len(tlb.splitlines()) <= len(mem.splitlines()):
+                fail("info tlb (one line per leaf) should be longer than info mem (merged ranges)")
+            q.cmd("system_powerdown")
+            q.wait_event("POWERDOWN")
+            read_until(vm, "TESSERA-POWER-BUTTON boot 1", seen, timeout=60)
+            ev = q.wait_event("SHUTDOWN")
+            if ev["data"].get("guest") is not True:
+                fail(f"SHUTDOWN should say guest: true, got {ev}")
+            st = q.cmd("query-status")["return"]
+            if st["status"] != "shutdown" or st["running"]:
+                fail(f"with -no-shutdown the VM should be stopped in 'shutdown', got {st}")
+            # libvirt's reboot: reset and continue after the guest's poweroff.
+            q.cmd("system_reset")
+            q.cmd("cont")
+            read_until(vm, "TESSERA-BOOT 2 waiting for the power button", seen)
+            q.events.clear()
+            q.cmd("system_powerdown")
+            read_until(vm, "TESSERA-POWER-BUTTON boot 2", seen, timeout=60)
+            q.wait_event("SHUTDOWN")
+            q.cmd("quit")
+            vm.wait(timeout=30)
+        finally:
+            if vm.poll() is None:
+                vm.kill()
+                vm.wait()
+        log("".join(seen[-10:]))
+        with open(disk, "rb") as f:
+            f.seek(2 << 20)
+            count = f.read(16).split(b"\n")[0]
+        if count != b"2":
+            fail(f"the disk's boot counter is {count!r}, expected 2")
+
+
 CASES = {
     "linux-boot-smp1": lambda: case_linux_boot(1),
     "linux-boot-smp2": lambda: case_linux_boot(2),
@@ -407,6 +554,7 @@ CASES = {
     "uboot": case_uboot,
     "bad-input": case_bad_input,
     "linux-gdb": case_linux_gdb,
+    "linux-powerdown": case_linux_powerdown,
 }
 
 if __name__ == "__main__":

@@ -19,8 +19,14 @@
 extern "C" {
 #endif
 
+/* 1.1 appended: ts_board_class.powerdown, the tessera.cpu-info.v1 CPU
+ * capability (debug.h), host-table entries for networking (net.h), plugin
+ * availability (type_available) and block backing children (block.h), and the
+ * tessera.instrument.v1 CPU capability (instrument.h). Plugins built against
+ * 1.0 headers still load: the kernel reads appended fields only when a
+ * structure's size says they are there. */
 #define TESSERA_ABI_MAJOR 1
-#define TESSERA_ABI_MINOR 0
+#define TESSERA_ABI_MINOR 1
 
 /* The one symbol every plugin exports. */
 #define TESSERA_DESCRIPTOR_SYMBOL "tessera_plugin_descriptor"

@@ -97,6 +97,11 @@ typedef struct ts_board_class {
     int is_default;                /* default machine for its target */
     const char *target;            /* ISA name, "riscv64"; NULL for any */
     ts_status (*init)(void *self, ts_error *err);
+    /* ABI 1.1: system_powerdown (QMP/HMP, libvirt's shutdown and reboot)
+     * presses the board's power button; NULL: the board has none and the
+     * POWERDOWN event is all that happens (as the reference's riscv virt
+     * without ACPI). Called with the kernel lock held. */
+    void (*powerdown)(void *self);
 } ts_board_class;
 
 /* TS_KIND_BLOCK: a block driver. Instances are nodes in the block graph,

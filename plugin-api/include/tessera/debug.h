@@ -56,6 +56,18 @@ typedef struct ts_cpu_debug_ops {
     void (*last_stop)(void *cpu, ts_debug_stop *out);
 } ts_cpu_debug_ops;
 
+/* ABI 1.1: monitor views of a CPU's own structures ("info mem", "info tlb").
+ * Found with get_capability(cpu, TS_CPU_INFO_V1); called with the vCPU
+ * stopped or the kernel lock held. info() emits the text of view `name` in
+ * pieces through emit and returns TS_OK, or TS_ERROR if the CPU has no such
+ * view. */
+#define TS_CPU_INFO_V1 "tessera.cpu-info.v1"
+
+typedef struct ts_cpu_info_ops {
+    uint32_t size;
+    ts_status (*info)(void *cpu, const char *name, void (*emit)(void *opaque, const char *text), void *opaque);
+} ts_cpu_info_ops;
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
 #define TESSERA_HOST_H
 
 #include "types.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -206,6 +207,32 @@ typedef struct ts_host {
     /* -dfilter: whether logs about guest address addr (an instruction's pc)
      * should be written. Check after the -d mask. */
     int (*log_addr_enabled)(uint64_t addr);
+
+    /* ---- Networking (net.h) ---- */
+    /* A NIC attaches to the netdev named by its property prop_name (NULL:
+     * "netdev"), or to the -net hub / -nic netdev chosen for it when the
+     * property is unset; NULL with err filled if there is nothing to attach. */
+    ts_net_client *(*net_nic_attach)(ts_object *obj, const char *prop_name, const struct ts_net_nic_ops *ops,
+                                     void *opaque, ts_error *err);
+    /* A netdev instance's own client (frames to the guest: net_send on it). */
+    ts_net_client *(*net_backend_client)(ts_object *netdev);
+    /* The NIC can take frames again: deliver what the kernel queued. */
+    void (*net_flush)(ts_net_client *nc);
+    /* Is the link up (both ends not set_link off)? */
+    int (*net_link_up)(ts_net_client *nc);
+    /* One-line description for `info network` ("macaddr=52:54:00:12:34:56"). */
+    void (*net_set_info)(ts_net_client *nc, const char *info);
+
+    /* ---- Types (ABI 1.1) ---- */
+    /* 1 if the type can be created: built in, or provided by a usable plugin
+     * (asking does not load it). Boards leave out optional devices whose
+     * plugin is not installed. */
+    int (*type_available)(const char *type_name);
+
+    /* ---- Networking, continued ---- */
+    /* The next default MAC address of the machine (52:54:00:12:34:56, :57, ...
+     * as the reference), shared by all NIC models. */
+    void (*net_default_mac)(uint8_t mac[6]);
 } ts_host;
 
 #define TS_SHUTDOWN_GUEST_POWEROFF 1

@@ -3,10 +3,12 @@
 #include "virt.hpp"
 
 #include "memmap.hpp"
+#include "platform_bus.hpp"
 
 #include <tessera/sdk/riscv_boot.hpp>
 #include <tessera/sdk/riscv_cpu.h>
 
+#include <cstddef>
 #include <memory>
 
 namespace virt {
@@ -35,6 +37,13 @@ ts_object *add_device(Machine &m, const char *type, std::initializer_list<std::p
 void wire(ts_object *src, const char *out, int n, ts_object *dst, const char *in, int dn) {
     ts_error err{};
     check(host().gpio_connect(src, out, n, dst, in, dn, &err), err);
+}
+
+// Whether an optional device's plugin is installed (kernels before ABI 1.1
+// cannot tell: assume it is).
+bool type_available(const char *type) {
+    const auto &h = host();
+    return h.size < offsetof(ts_host, type_available) + sizeof(h.type_available) || h.type_available(type);
 }
 
 std::string hart_config(unsigned n) {
@@ -87,13 +96,38 @@ void build(Machine &m) {
     m.test = add_device(m, "riscv.sifive.test", {}, kTest);
     m.rtc = add_device(m, "goldfish_rtc", {}, kRtc);
     wire(m.rtc, "irq", 0, m.plic, "irq", kRtcIrq);
+    m.gpio = add_device(m, "sifive.gpio", {{"ngpio", std::to_string(kGpioPins)}}, kGpio);
+    for (unsigned i = 0; i < kGpioPins; i++) wire(m.gpio, "irq", int(i), m.plic, "irq", int(kGpioIrq + i));
+    m.power_button = ts::gpio_out(m.obj, "power-button", 1).at(0);
+    wire(m.obj, "power-button", 0, m.gpio, "in", kPowerButtonPin);
+    m.power_release = ts::Timer::make<&Machine::release_power_button>(TS_CLOCK_VIRTUAL, &m);
+    platform_bus_create(m.obj, m.plic, kPlatformBus.base, kPlatformBus.size, kPlatformBusIrq, kPlatformBusIrqs);
     // The reference creates the transports last-to-first so that the first
-    // -device lands on the highest address, which Linux probes first.
-    m.virtio.resize(kVirtioCount);
-    for (int i = kVirtioCount - 1; i >= 0; i--) {
+    // -device lands on the highest address, which Linux probes first. Without
+    // device-virtio installed there are none (PACKAGING.md); a virtio -device
+    // then names the missing plugin.
+    if (type_available("virtio-mmio")) m.virtio.resize(kVirtioCount);
+    for (int i = int(m.virtio.size()) - 1; i >= 0; i--) {
         Window w{kVirtio.base + uint64_t(i) * kVirtio.size, kVirtio.size};
         m.virtio[size_t(i)] = add_device(m, "virtio-mmio", {}, w);
         wire(m.virtio[size_t(i)], "irq", 0, m.plic, "irq", int(kVirtioIrq) + i);
+    }
+    // PCIe: the generic ECAM host bridge; its four INTx lines go to the PLIC.
+    // Without device-pci installed the machine has no PCI (and no DT node).
+    if (type_available("gpex-pcihost")) {
+        if (m.xlen == 64) {
+            const uint64_t top = kDramBase + m.ram_size;
+            m.pcie_high = {(top + kPcieMmioHighSize - 1) / kPcieMmioHighSize * kPcieMmioHighSize, kPcieMmioHighSize};
+        }
+        m.pcie = add_device(m, "gpex-pcihost",
+                            {{"ecam-size", std::to_string(kPcieEcam.size)},
+                             {"mmio32-base", std::to_string(kPcieMmio.base)},
+                             {"mmio32-size", std::to_string(kPcieMmio.size)},
+                             {"mmio64-base", std::to_string(m.pcie_high.base)},
+                             {"mmio64-size", std::to_string(m.pcie_high.size)},
+                             {"pio-base", std::to_string(kPciePio.base)}, {"pio-size", std::to_string(kPciePio.size)}},
+                            kPcieEcam);
+        for (int i = 0; i < 4; i++) wire(m.pcie, "irq", i, m.plic, "irq", int(kPcieIrq) + i);
     }
 
     // Firmware at the start of RAM, the kernel above it, then initrd and DTB.
@@ -140,6 +174,13 @@ void build(Machine &m) {
     ts::riscv::write_reset_rom(kMrom.base, kMrom.size, m.xlen, kDramBase, fdt_addr, fw);
 }
 
+// system_powerdown: the button is held for a while, then released, as a
+// person would press it (the reference's arm virt pulses its gpio-key).
+void Machine::press_power_button() {
+    power_button.raise();
+    power_release.mod(power_release.now() + kPowerButtonHoldNs);
+}
+
 namespace {
 
 const ts_prop_decl kProps[] = {
@@ -156,16 +197,25 @@ void destroy(void *self) { std::unique_ptr<Machine>(static_cast<Machine *>(self)
 ts_status init(void *self, ts_error *err) {
     return ts::guarded(err, [&] { build(*static_cast<Machine *>(self)); });
 }
+void powerdown(void *self) {
+    ts_error err{};
+    if (ts::guarded(&err, [&] { static_cast<Machine *>(self)->press_power_button(); }) != TS_OK)
+        ts::guest_error("virt: power button: %s", err.message);
+}
 
 const ts_board_class kVirt = {
     sizeof(ts_board_class),
     {sizeof(ts_object_class), kProps, 1, TS_STATE_NONE, create, nullptr, nullptr, destroy, nullptr},
-    "RISC-V VirtIO board", "rv64", 128ull << 20, kMaxCpus, 0, nullptr, init,
+    "RISC-V VirtIO board", "rv64", 128ull << 20, kMaxCpus, 0, nullptr, init, powerdown,
 };
 
-const void *get_class(const char *name) { return std::string_view(name) == "virt" ? &kVirt : nullptr; }
+constexpr ts::ClassEntry kClasses[] = {{"virt", &kVirt}, {PlatformBus::type_name, &kPlatformBusClass}};
+const void *get_class(const char *name) { return ts::find_class(kClasses, name); }
 
 }  // namespace
 }  // namespace virt
 
-TESSERA_PLUGIN("board-riscv-virt", "0.1.0", "type board virt - - RISC-V VirtIO board\n", virt::get_class);
+TESSERA_PLUGIN("board-riscv-virt", "0.1.0",
+               "type board virt - - RISC-V VirtIO board\n"
+               "type device platform-bus-device - board window for user-created MMIO devices (-device T,addr=)\n",
+               virt::get_class);

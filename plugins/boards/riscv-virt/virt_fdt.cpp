@@ -104,11 +104,39 @@ void build_fdt(const Machine &m, const std::string &bootargs) {
         .reg(kPlic)
         .cells("riscv,ndev", {kPlicSources});
     const uint32_t plic_ph = plic.phandle();
+    // The platform bus window (platform_bus.hpp), advertised as the reference does.
+    Node("/platform-bus@" + hex(kPlatformBus.base))
+        .cells("interrupt-parent", {plic_ph})
+        .cells("ranges", {0, uint32_t(kPlatformBus.base), uint32_t(kPlatformBus.size)})
+        .cells("#address-cells", {1})
+        .cells("#size-cells", {1})
+        .strs("compatible", {"qemu,platform", "simple-bus"});
 
     for (unsigned i = 0; i < m.virtio.size(); i++) {
         Window w{kVirtio.base + uint64_t(i) * kVirtio.size, kVirtio.size};
         soc_node("virtio_mmio", w).str("compatible", "virtio,mmio").reg(w).cells("interrupt-parent", {plic_ph}).cells(
             "interrupts", {kVirtioIrq + i});
+    }
+    if (m.pcie) {
+        // The reference's node: ECAM, I/O, 32- and 64-bit memory ranges, and
+        // the INTx swizzle as an interrupt map (slot s, pin p -> 32 + (s + p) % 4).
+        std::vector<uint32_t> ranges = {0x1000000, 0, 0, 0, uint32_t(kPciePio.base), 0, uint32_t(kPciePio.size),
+                                        0x2000000, 0, uint32_t(kPcieMmio.base), 0, uint32_t(kPcieMmio.base), 0,
+                                        uint32_t(kPcieMmio.size)};
+        if (m.pcie_high.size)
+            ranges.insert(ranges.end(), {0x3000000, uint32_t(m.pcie_high.base >> 32), uint32_t(m.pcie_high.base),
+                                         uint32_t(m.pcie_high.base >> 32), uint32_t(m.pcie_high.base),
+                                         uint32_t(m.pcie_high.size >> 32), uint32_t(m.pcie_high.size)});
+        std::vector<uint32_t> imap;
+        for (uint32_t slot = 0; slot < 4; slot++)
+            for (uint32_t pin = 0; pin < 4; pin++)
+                imap.insert(imap.end(), {slot << 11, 0, 0, pin + 1, plic_ph, kPcieIrq + (slot + pin) % 4});
+        soc_node("pci", kPcieEcam)
+            .cells("#address-cells", {3}).cells("#size-cells", {2}).cells("#interrupt-cells", {1})
+            .str("compatible", "pci-host-ecam-generic").str("device_type", "pci")
+            .cells("linux,pci-domain", {0}).cells("bus-range", {0, uint32_t(kPcieEcam.size / 0x100000 - 1)})
+            .empty("dma-coherent").reg(kPcieEcam).cells("ranges", ranges)
+            .cells("interrupt-map-mask", {0x1800, 0, 0, 7}).cells("interrupt-map", imap);
     }
     Node test = soc_node("test", kTest);
     test.strs("compatible", {"sifive,test1", "sifive,test0", "syscon"}).reg(kTest);
@@ -119,6 +147,17 @@ void build_fdt(const Machine &m, const std::string &bootargs) {
         "value", {0x7777});
     soc_node("serial", kUart0).str("compatible", "ns16550a").reg(kUart0).cells("clock-frequency", {3686400}).cells(
         "interrupt-parent", {plic_ph}).cells("interrupts", {kUart0Irq});
+    // The power button: GPIO pin 0 as a gpio-keys KEY_POWER (116), which is
+    // what systemd-logind and acpid-less guests act on.
+    Node gpio = soc_node("gpio", kGpio);
+    std::vector<uint32_t> gpio_irqs;
+    for (unsigned i = 0; i < kGpioPins; i++) gpio_irqs.push_back(kGpioIrq + i);
+    gpio.str("compatible", "sifive,gpio0").reg(kGpio).cells("interrupt-parent", {plic_ph}).cells("interrupts", gpio_irqs)
+        .empty("gpio-controller").cells("#gpio-cells", {2}).empty("interrupt-controller")
+        .cells("#interrupt-cells", {2}).cells("ngpios", {kGpioPins});
+    Node("/gpio-keys").str("compatible", "gpio-keys");
+    Node("/gpio-keys/poweroff").str("label", "GPIO Key Poweroff").cells("linux,code", {116}).cells(
+        "gpios", {gpio.phandle(), kPowerButtonPin, 0});
     soc_node("rtc", kRtc).str("compatible", "google,goldfish-rtc").reg(kRtc).cells("interrupt-parent", {plic_ph}).cells(
         "interrupts", {kRtcIrq});
 

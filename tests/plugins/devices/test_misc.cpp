@@ -101,4 +101,74 @@ TEST_F(RtcTest, AlarmInThePastFiresAtOnceAndClearAlarmCancels) {
     EXPECT_EQ(host->irq(rtc, "irq"), 0);
 }
 
+// ---- SiFive GPIO (the virt board's power button) ----
+
+class GpioTest : public MiscTest {
+protected:
+    void SetUp() override {
+        MiscTest::SetUp();
+        gpio = plugin->create("sifive.gpio", {{"ngpio", "8"}});
+    }
+    static constexpr uint64_t kInputVal = 0x00, kInputEn = 0x04, kOutputEn = 0x08, kOutputVal = 0x0c,
+                              kPue = 0x10, kRiseIe = 0x18, kRiseIp = 0x1c, kFallIp = 0x24, kHighIe = 0x28,
+                              kHighIp = 0x2c, kOutXor = 0x40;
+    ts_object *gpio = nullptr;
+};
+
+TEST_F(GpioTest, BoardDrivenPinIsReadOnlyWhenInputEnabled) {
+    host->set_input(gpio, "in", 0, 1);
+    EXPECT_EQ(host->read(gpio, kInputVal), 0u);   // input_en resets to 0
+    host->write(gpio, kInputEn, 0xff);
+    EXPECT_EQ(host->read(gpio, kInputVal), 1u);
+    host->set_input(gpio, "in", 0, 0);
+    EXPECT_EQ(host->read(gpio, kInputVal), 0u);
+}
+
+TEST_F(GpioTest, RisingEdgeLatchesAndInterruptsUntilCleared) {
+    host->write(gpio, kInputEn, 0xff);
+    host->write(gpio, kRiseIe, 1);
+    EXPECT_EQ(host->irq(gpio, "irq", 0), 0);
+    host->set_input(gpio, "in", 0, 1);   // press
+    EXPECT_EQ(host->irq(gpio, "irq", 0), 1);
+    host->set_input(gpio, "in", 0, 0);   // release: the edge stays latched
+    EXPECT_EQ(host->read(gpio, kRiseIp) & 1, 1u);
+    EXPECT_EQ(host->read(gpio, kFallIp) & 1, 1u);
+    EXPECT_EQ(host->irq(gpio, "irq", 0), 1);
+    host->write(gpio, kRiseIp, 1);        // write 1 to clear
+    EXPECT_EQ(host->read(gpio, kRiseIp) & 1, 0u);
+    EXPECT_EQ(host->irq(gpio, "irq", 0), 0);
+    EXPECT_EQ(host->irq(gpio, "irq", 1), 0);
+}
+
+TEST_F(GpioTest, HighLevelPendingComesBackWhileTheLevelHolds) {
+    host->write(gpio, kInputEn, 0xff);
+    host->write(gpio, kHighIe, 4);
+    host->set_input(gpio, "in", 2, 1);
+    EXPECT_EQ(host->irq(gpio, "irq", 2), 1);
+    host->write(gpio, kHighIp, 4);
+    EXPECT_EQ(host->read(gpio, kHighIp) & 4, 4u);   // still high: set again
+    host->set_input(gpio, "in", 2, 0);
+    host->write(gpio, kHighIp, 4);
+    EXPECT_EQ(host->irq(gpio, "irq", 2), 0);
+}
+
+TEST_F(GpioTest, OutputsPullUpsAndXor) {
+    host->write(gpio, kInputEn, 0xff);
+    host->write(gpio, kPue, 0x10);                  // floating pin 4 pulled up
+    EXPECT_EQ(host->read(gpio, kInputVal), 0x10u);
+    host->write(gpio, kOutputEn, 0x03);
+    host->write(gpio, kOutputVal, 0x01);
+    host->write(gpio, kOutXor, 0x02);
+    EXPECT_EQ(host->read(gpio, kInputVal), 0x13u);  // pins 0 and 1 driven high, 4 pulled up
+    host->set_input(gpio, "in", 0, 0);              // the board cannot override an output
+    EXPECT_EQ(host->read(gpio, kInputVal) & 1, 1u);
+}
+
+TEST_F(GpioTest, RegistersHoldOnlyImplementedPins) {
+    host->write(gpio, kInputEn, 0xffffffff);
+    EXPECT_EQ(host->read(gpio, kInputEn), 0xffu);   // 8 pins
+    host->read(gpio, 0x80);
+    EXPECT_TRUE(host->log_contains("unknown register"));
+}
+
 }  // namespace

@@ -59,7 +59,12 @@ TEST(Config, Smp) {
 TEST(Config, UnimplementedOptionsAreRefusedByName) {
     EXPECT_EQ(error_of({"-spice", "port=5900"}), "-spice: option not implemented in tessera yet");
     EXPECT_EQ(error_of({"-icount", "shift=1"}), "-icount: option not implemented in tessera yet");
-    EXPECT_EQ(error_of({"-plugin", "file=x.so"}), "-plugin: option not implemented in tessera yet");
+    // -plugin is implemented (kernel/instrument): parsed here, loaded at machine start.
+    Config p = build({"-plugin", "x.so,a=1", "-plugin", "file=x.so,b=2"});
+    ASSERT_EQ(p.plugins.size(), 1u);
+    EXPECT_EQ(p.plugins[0].path, "x.so");
+    EXPECT_EQ(p.plugins[0].args, (std::vector<std::string>{"a=1", "b=2"}));
+    EXPECT_NE(error_of({"-plugin", "a=1"}).find("missing earlier '-plugin file=' option"), std::string::npos);
     EXPECT_NE(error_of({"-mon", "chardev=c,mode=bogus"}).find("does not accept value 'bogus'"), std::string::npos);
 }
 

@@ -139,6 +139,15 @@ TEST(KeyVal, JsonObjects) {
     EXPECT_EQ(parse_keyval("{x", "path").get("path"), "{x");
 }
 
+// A block node's "backing": null (no backing file) is keyval's "backing=".
+TEST(KeyVal, JsonNullBackingIsEmpty) {
+    KeyVals kv = parse_keyval(R"({"driver":"qcow2","backing":null,"file":{"backing":null}})", {}, true);
+    ASSERT_NE(kv.find("backing"), nullptr);
+    EXPECT_EQ(*kv.find("backing"), "");
+    ASSERT_NE(kv.find("file.backing"), nullptr);
+    EXPECT_EQ(*kv.find("file.backing"), "");
+}
+
 TEST(KeyVal, JsonErrors) {
     EXPECT_THAT([] { parse_keyval(R"({"a":null})", {}, true); },
                 ThrowsMessage<UsageError>(HasSubstr("null is not a valid value for 'a'")));

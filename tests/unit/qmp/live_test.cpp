@@ -384,6 +384,15 @@ TEST_F(QmpLive, BlockdevAddNestedNodes) {
     r = c.cmd(R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "hot1", "bogus": 1, "file": )" +
               file + "}}");
     EXPECT_EQ(r.find("error")->find("desc")->as_string(), "Parameter 'bogus' is unexpected");
+    // blockdev-del: the node goes (its name is free again), an unknown one is refused.
+    r = c.cmd(R"({"execute": "blockdev-del", "arguments": {"node-name": "hot0"}})");
+    EXPECT_EQ(to_json(r), R"({"return": {}})");
+    r = c.cmd(R"({"execute": "blockdev-del", "arguments": {"node-name": "hot0"}})");
+    EXPECT_EQ(to_json(*r.find("error")),
+              R"({"class": "GenericError", "desc": "Failed to find node with node-name='hot0'"})");
+    r = c.cmd(R"({"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "hot0", "file": )" + file +
+              "}}");
+    EXPECT_EQ(to_json(r), R"({"return": {}})");
     c.cmd(R"({"execute": "quit"})");
     EXPECT_EQ(p.wait_exit(5000), 0);
 }

@@ -1,5 +1,6 @@
 // The interpreter loop, the decoded-instruction cache and reset.
 #include "hart.hpp"
+#include "instrument.hpp"
 
 #include <algorithm>
 
@@ -105,6 +106,7 @@ void Hart::note_store(uint64_t pa, unsigned size) {
     if (it == code_.end()) return;
     // Clearing the handler is enough: the slot is decoded again when next
     // fetched, and an instruction overwriting itself keeps running intact.
+    if (engine_) engine_->code_written(pa, size);
     CodePage &page = *it->second;
     unsigned first = pa & 0xfff, last = std::min<unsigned>(first + size, 4096);
     unsigned from = first >= 2 ? (first - 2) >> 1 : 0;   // a 32-bit insn may start 2 bytes before
@@ -115,8 +117,10 @@ void Hart::note_store(uint64_t pa, unsigned size) {
 void Hart::drop_code_page(uint64_t pa) {
     auto it = code_.find(pa >> 12);
     if (it == code_.end()) return;
+    if (engine_) engine_->code_dropped(pa & ~0xfffull);
     graveyard_.push_back(std::move(it->second));
     code_.erase(it);
+    ++code_gen_;
     for (auto &f : ftlb_) f = FetchEntry{};
     request_check();
 }
@@ -126,8 +130,10 @@ void Hart::invalidate_code(uint64_t pa, uint64_t len) {
 }
 
 void Hart::flush_code() {
+    if (engine_) engine_->code_flushed();
     for (auto &[k, v] : code_) graveyard_.push_back(std::move(v));
     code_.clear();
+    ++code_gen_;
     for (auto &f : ftlb_) f = FetchEntry{};
     request_check();
 }
@@ -243,6 +249,18 @@ Exit Hart::run(uint64_t budget) {
             since_check += done;
             continue;
         }
+        if (instr_) [[unlikely]] {   // -plugin: the instrumented loop (instrument.cpp)
+            instr_->run(n, done);
+            budget -= std::min(budget, done);
+            since_check += done;
+            continue;
+        }
+        if (engine_ && !trace_blocks) {
+            done = engine_->exec(n);
+            budget -= std::min(budget, done);
+            since_check += done;
+            continue;
+        }
         uint64_t seq = ~0ull;   // sequential successor of the last instruction (tracing)
         try {
             while (done < n && !check_.load(std::memory_order_relaxed)) {
@@ -319,6 +337,7 @@ void Hart::take_trap(uint64_t cause, uint64_t tval, bool interrupt) {
         s.pc = ((s.mtvec & 3) == 1 && interrupt) ? base + 4 * cause : base;
     }
     s.pc &= xmask();
+    if (instr_ && interrupt) [[unlikely]] instr_->interrupted(epc, s.pc);
     request_check();
 }
 

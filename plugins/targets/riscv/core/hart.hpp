@@ -16,6 +16,7 @@
 namespace rv {
 
 class Hart;
+class Instrumenter;
 struct Insn;
 using Handler = void (*)(Hart &, const Insn &);
 
@@ -57,6 +58,20 @@ struct CodePage {
     uint64_t pa;           // page base
     const uint8_t *host;   // RAM backing of the page
     std::array<Insn, 2048> slot;
+};
+
+// An engine that takes over run()'s straight-line execution (the JIT in
+// ../jit). It hears about code invalidations and TLB flushes.
+class ExecEngine {
+public:
+    virtual ~ExecEngine() = default;
+    // Execute about n instructions (stops early when check_ is set); returns
+    // how many count against the budget (>= 1 unless check_ was set).
+    virtual uint64_t exec(uint64_t n) = 0;
+    virtual void code_written(uint64_t pa, unsigned size) = 0;
+    virtual void code_dropped(uint64_t pa_page) = 0;
+    virtual void code_flushed() = 0;
+    virtual void tlb_flushed() = 0;
 };
 
 class Hart {
@@ -222,6 +237,18 @@ public:
     // The slow run loop used while breakpoints or single-stepping are on:
     // at most n instructions; true when it stopped for the debugger.
     bool run_debug(uint64_t n, uint64_t &done);
+
+    // Instrumentation (-plugin): when set, run() executes through it
+    // (instrument.cpp); instr_report_ makes the slow load/store paths report
+    // accesses; instr_nocache_ (set once memory callbacks exist) marks TLB
+    // entries so data accesses take those paths. code_gen_ counts
+    // decoded-code drops.
+    Instrumenter *instr_ = nullptr;
+    bool instr_report_ = false;
+    bool instr_nocache_ = false;
+    uint64_t code_gen_ = 0;
+
+    ExecEngine *engine_ = nullptr;   // set by the engine itself; null: interpreter
 
     std::atomic<uint64_t> irq_lines_{0};
     std::atomic<bool> check_{true};

@@ -1,15 +1,14 @@
 // Address translation (Sv32/39/48/57), PMP, the software TLB and the slow
 // load/store paths.
 #include "hart.hpp"
+#include "instrument.hpp"
+#include "pte.hpp"
 
 #include <bit>
 
 namespace rv {
 
 namespace {
-
-constexpr uint64_t PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64,
-                   PTE_D = 128;
 
 struct PagingMode {
     unsigned levels, vpn_bits, pte_size;
@@ -239,11 +238,15 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     uint64_t pa_page = pa & ~0xfffull;
     if (pa_page < rr.base || pa_page + 4096 > rr.base + rr.len) return;
     TlbEntry &e = tlb_[priv][(va >> 12) & (kTlbSize - 1)];
-    e.tag_r = info.can_read ? va >> 12 : ~0ull;
+    // While memory callbacks are on, entries carry a mark the inline fast
+    // paths never match: accesses reach the slow paths (which report them)
+    // and find the translation there (instrument.cpp).
+    const uint64_t tag = (va >> 12) ^ (instr_nocache_ ? kInstrTlbMark : 0);
+    e.tag_r = info.can_read ? tag : ~0ull;
     bool code = code_.count(pa_page >> 12) != 0;
     bool w = info.can_write && rr.writable;
-    e.tag_w = w && !code ? va >> 12 : ~0ull;
-    e.tag_wc = w && code ? va >> 12 : ~0ull;
+    e.tag_w = w && !code ? tag : ~0ull;
+    e.tag_wc = w && code ? tag : ~0ull;
     e.addend = reinterpret_cast<uintptr_t>(rr.host + (pa_page - rr.base)) - (va & ~0xfffull);
     e.pa_page = pa_page;
 }
@@ -252,6 +255,7 @@ void Hart::flush_tlb() {
     for (auto &set : tlb_)
         for (auto &e : set) e = TlbEntry{};
     for (auto &f : ftlb_) f = FetchEntry{};
+    if (engine_) engine_->tlb_flushed();
 }
 
 void Hart::sfence_vma(uint64_t, bool) { flush_tlb(); }
@@ -259,6 +263,11 @@ void Hart::sfence_vma(uint64_t, bool) { flush_tlb(); }
 // ---- Slow paths ----------------------------------------------------------------
 
 uint64_t load_slow_n(Hart &h, uint64_t va, unsigned size) {
+    if (h.instr_report_) [[unlikely]] return instr_load(h, va, size);
+    if (h.instr_nocache_) [[unlikely]] {
+        uint64_t v;
+        if (instr_tlb_load(h, va, size, v)) return v;
+    }
     if ((va & 0xfff) + size > 0x1000) {
         // Crosses a page: byte by byte, each through translation.
         uint64_t v = 0;
@@ -283,6 +292,8 @@ uint64_t load_slow_n(Hart &h, uint64_t va, unsigned size) {
 }
 
 void store_slow_n(Hart &h, uint64_t va, unsigned size, uint64_t v) {
+    if (h.instr_report_) [[unlikely]] return instr_store(h, va, size, v);
+    if (h.instr_nocache_ && instr_tlb_store(h, va, size, v)) [[unlikely]] return;
     if ((va & 0xfff) + size > 0x1000) {
         // Check both pages before writing anything so a fault leaves memory as it was.
         Hart::XlateInfo info;
@@ -325,6 +336,11 @@ uint8_t *Hart::amo_ptr(uint64_t va, unsigned size, bool is_lr) {
     if (!is_lr) {
         watch_check(va, size, true);
         note_store(pa, size);
+    }
+    if (instr_report_) [[unlikely]] {   // reported once, with the value found there
+        uint64_t old = 0;
+        std::memcpy(&old, rr.host + (pa - rr.base), size);
+        instr_->report(va, size, old, !is_lr);
     }
     return rr.host + (pa - rr.base);
 }

@@ -3,7 +3,11 @@
 // address space, interrupts through gpio "irq", time from the ACLINT).
 #include "csr.hpp"
 #include "hart.hpp"
+#include "../core/instrument.hpp"
+#include "instrument.hpp"
 #include "isa/isa.hpp"
+#include "page_dump.hpp"
+#include "../jit/jit.hpp"
 
 #include <tessera/sdk/plugin.hpp>
 #include <tessera/sdk/riscv_cpu.h>
@@ -84,8 +88,30 @@ public:
 
     ts_object *obj;
     std::unique_ptr<rv::Hart> hart;
+    std::unique_ptr<rv::jit::Jit> jit;   // after hart: destroyed first
     std::string isa;
     uint64_t last_decoded_end = ~0ull;
+
+    // -accel tcg runs the JIT; -accel tcg,jit=off the interpreter.
+    static bool accel_flag(const char *key, bool dflt) {
+        const char *v = host().config_get(key);
+        if (!v || !*v) return dflt;
+        std::string s = v;
+        return s == "on" || s == "yes" || s == "true";
+    }
+    void attach_jit() {
+        if (!accel_flag("accel.jit", true)) return;
+        rv::jit::Options o;
+        if (const char *mb = host().config_get("accel.tb-size"); mb && *mb && std::stoull(mb) > 0)
+            o.cache_bytes = static_cast<size_t>(std::stoull(mb)) << 20;
+        if (accel_flag("accel.one-insn-per-tb", false)) o.max_insns = 1;
+        o.chain = !ts::log_enabled(TS_LOG_NOCHAIN);
+        if (ts::log_enabled(TS_LOG_OUT_ASM))
+            o.out_asm = [](std::string_view text) {
+                host().log(TS_LOG_OUT_ASM, "%.*s", static_cast<int>(text.size()), text.data());
+            };
+        jit = std::make_unique<rv::jit::Jit>(*hart, std::move(o));
+    }
 
     void realize() {
         rv::Config cfg;
@@ -107,6 +133,7 @@ public:
         hart->on_decode = log_decode;
         hart->on_check = drain_invalidations;
         hart->on_block = log_block;
+        attach_jit();
         isa = build_isa_string(cfg);
         sstc_timer_ = host().timer_new(TS_CLOCK_VIRTUAL, sstc_fire, this);
         if (host().gpio_in_init(obj, TS_RISCV_CPU_IRQ_GROUP, 12, irq_in, this) != TS_OK)
@@ -448,7 +475,10 @@ void cpu_reset(void *p) {
     if (self(p)->hart) self(p)->hart->reset();
 }
 
-void cpu_destroy(void *p) { std::unique_ptr<RiscvCpu> owned(self(p)); }
+void cpu_destroy(void *p) {
+    rvplugin::instrument_forget(p);
+    std::unique_ptr<RiscvCpu> owned(self(p));
+}
 
 void *cpu_state_base(void *p) {
     // Before realize there is no hart yet: hand out a scratch state.
@@ -461,6 +491,7 @@ ts_cpu_exit cpu_exec(void *p) {
     t_in_vcpu = true;
     h.trace_blocks = ts::log_enabled(TS_LOG_EXEC | TS_LOG_CPU);
     rv::Exit e = rv::Exit::Budget;
+    if (h.instr_) [[unlikely]] h.instr_->exec_begin();
     try {
         e = h.run(50'000'000);
     } catch (const std::exception &ex) {
@@ -469,6 +500,7 @@ ts_cpu_exit cpu_exec(void *p) {
         return TS_CPU_SHUTDOWN;
     }
     t_in_vcpu = false;
+    if (h.instr_) [[unlikely]] h.instr_->exec_end(e == rv::Exit::Halted);
     switch (e) {
     case rv::Exit::Halted: return TS_CPU_HALTED;
     case rv::Exit::Stop: return TS_CPU_SHUTDOWN;
@@ -614,10 +646,28 @@ size_t cpu_gdb_write_reg(void *p, int regno, const uint8_t *buf, size_t len) {
     return 0;
 }
 
+// info mem / info tlb: the page tables of the current satp.
+const ts_cpu_info_ops kCpuInfoCap = {
+    sizeof(ts_cpu_info_ops),
+    [](void *cpu, const char *name, void (*emit)(void *, const char *), void *opaque) -> ts_status {
+        const std::string_view n = name;
+        if (n != "mem" && n != "tlb") return TS_ERROR;
+        ts_error err{};
+        std::string text;
+        if (ts::guarded(&err, [&] { text = rv::dump_page_tables(*self(cpu)->hart, n == "mem"); }) != TS_OK) {
+            text = std::string("error: ") + err.message + "\n";
+        }
+        emit(opaque, text.c_str());
+        return TS_OK;
+    },
+};
+
 const void *cpu_get_capability(void *, const char *id) {
+    if (std::strcmp(id, TS_CPU_INFO_V1) == 0) return &kCpuInfoCap;
     if (std::strcmp(id, TS_RISCV_TIMER_V1) == 0) return &kTimerCap;
     if (std::strcmp(id, TS_RISCV_INFO_V1) == 0) return &kInfoCap;
     if (std::strcmp(id, TS_DEBUG_V1) == 0) return &kDebugCap;
+    if (std::strcmp(id, TS_INSTRUMENT_V1) == 0) return rvplugin::instrument_ops();
     return nullptr;
 }
 
@@ -659,6 +709,8 @@ const void *get_class(const char *name) {
 }
 
 }  // namespace
+
+rv::Hart &rvplugin::hart_of(void *cpu) { return *self(cpu)->hart; }
 
 TESSERA_PLUGIN("riscv", "0.1.0",
                "type target riscv64 - - RISC-V 64-bit\n"
