@@ -38,6 +38,7 @@ KeyVals keyval_for(std::string_view opt, const std::string &arg, std::string_vie
 const std::map<std::string, Handler, std::less<>> &handlers() {
     static const std::map<std::string, Handler, std::less<>> h = {
         {"h", [](Config &c, const std::string &) { c.print_help = true; }},
+        {"perfmap", [](Config &c, const std::string &) { c.perfmap = true; }},
         {"help", [](Config &c, const std::string &) { c.print_help = true; }},
         {"version", [](Config &c, const std::string &) { c.print_version = true; }},
         {"machine", [](Config &c, const std::string &a) {

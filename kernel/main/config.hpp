@@ -45,6 +45,7 @@ struct Config {
     std::vector<BlockOption> blockdevs;
     std::vector<BlockOption> drives;
     bool snapshot = false;
+    bool perfmap = false;                // -perfmap: the JIT writes /tmp/perf-<pid>.map
     std::string gdb;                     // -gdb / -s: where the gdbstub listens
     std::vector<std::string> serials;
     struct Monitor {

@@ -28,6 +28,23 @@ for accel in ["tcg", "tcg,jit=on", "tcg,jit=off", "tcg,one-insn-per-tb=on,tb-siz
     if st != 0 or WANT not in out:
         fail(f"-accel {accel}: guest output missing (status {st})")
 
+# -perfmap: perf's JIT map names each translated block by its guest pc.
+p = subprocess.Popen([TESSERA, "-perfmap"] + SPIKE, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT)
+out = p.communicate(timeout=60)[0].decode(errors="replace")
+mapf = f"/tmp/perf-{p.pid}.map"
+lines = open(mapf).read().splitlines() if os.path.exists(mapf) else []
+if os.path.exists(mapf):
+    os.remove(mapf)
+print(f"$ tessera -perfmap ...: {len(lines)} lines in {mapf}: {lines[:2]}", flush=True)
+if p.returncode != 0 or WANT not in out:
+    fail("-perfmap: guest output missing")
+import re
+if not lines or not all(re.fullmatch(r"[0-9a-f]+ [0-9a-f]+ riscv:0x[0-9a-f]+", l) for l in lines):
+    fail("-perfmap: the map is missing or malformed")
+if "riscv:0x80000000" not in {l.split()[2] for l in lines}:
+    fail("-perfmap: the guest's entry block is not in the map")
+
 # -d out_asm shows host code for the JIT, nothing for the interpreter.
 for accel, expect in [("tcg", True), ("tcg,jit=off", False)]:
     logf = os.path.join(TMP, "out_asm.log")

@@ -2,11 +2,14 @@
 #include "jit.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -219,6 +222,26 @@ uint64_t Jit::exec(uint64_t n) {
         }
     }
     return static_cast<uint64_t>(static_cast<int64_t>(n) - ctx_.left);
+}
+
+void perfmap_add(const void *code, size_t size, uint64_t guest_pc) {
+    static std::mutex lock;
+    static FILE *map = nullptr;
+    static bool failed = false;
+    std::lock_guard g(lock);
+    if (!map && !failed) {
+        const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+        map = std::fopen(path.c_str(), "w");
+        if (!map) {
+            failed = true;
+            std::fprintf(stderr, "tessera: -perfmap: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+            return;
+        }
+    }
+    if (!map) return;
+    std::fprintf(map, "%zx %zx riscv:0x%llx\n", reinterpret_cast<uintptr_t>(code), size,
+                 static_cast<unsigned long long>(guest_pc));
+    std::fflush(map);
 }
 
 }  // namespace rv::jit

@@ -23,7 +23,14 @@ struct Options {
     bool chain = true;                // false: -d nochain
     // -d out_asm: called with the disassembly of each new block.
     std::function<void(std::string_view)> out_asm;
+    // -perfmap: each new block is listed in /tmp/perf-<pid>.map so that perf
+    // names JIT code by guest pc.
+    bool perfmap = false;
 };
+
+// Appends "START SIZE NAME" to /tmp/perf-<pid>.map (perf's JIT map format),
+// shared by every hart; flushed per line so perf sees blocks of a live VM.
+void perfmap_add(const void *code, size_t size, uint64_t guest_pc);
 
 // One mmap'd read-write-execute region; blocks are bump-allocated and the
 // whole region is reset when full.

@@ -741,6 +741,7 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
                       static_cast<unsigned long long>(pc));
         opt_.out_asm(std::string(head) + disas_host(blk->code, blk->code_size) + "\n");
     }
+    if (opt_.perfmap) perfmap_add(blk->code, blk->code_size, pc);
     ++stats_.blocks;
     Block *b = blk.get();
     by_page_[pa >> 12].push_back(b);

@@ -105,6 +105,7 @@ public:
         if (const char *mb = host().config_get("accel.tb-size"); mb && *mb && std::stoull(mb) > 0)
             o.cache_bytes = static_cast<size_t>(std::stoull(mb)) << 20;
         if (accel_flag("accel.one-insn-per-tb", false)) o.max_insns = 1;
+        o.perfmap = accel_flag("perfmap", false);
         o.chain = !ts::log_enabled(TS_LOG_NOCHAIN);
         if (ts::log_enabled(TS_LOG_OUT_ASM))
             o.out_asm = [](std::string_view text) {
