@@ -31,7 +31,8 @@ def build_guest(tmp):
         sys.exit("riscv64-unknown-elf-gcc is needed to build the guest")
     elf = os.path.join(tmp, "block_guest.elf")
     subprocess.run([gcc, "-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany", "-ffreestanding", "-nostdlib",
-                    "-nostartfiles", "-O2", "-DCOUNT=%d" % COUNT, "-Wl,-Ttext=0x80000000",
+                    "-nostartfiles", "-O2", "-DCOUNT=%d" % COUNT, "-I", os.path.join(ROOT, "tests", "guests", "virt"),
+                    "-Wl,-Ttext=0x80000000",
                     "-Wl,--no-warn-rwx-segments", "-o", elf, os.path.join(ROOT, "bench", "block_guest.c")],
                    check=True)
     return elf

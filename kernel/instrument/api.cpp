@@ -47,9 +47,30 @@ void reset_plugin(qemu_plugin_id_t id, bool remove) {
     state().flush_generation.fetch_add(1);
 }
 
-Action make_action(Action::Kind k) {
+// The three kinds of block/instruction action, shared by the tb_* and insn_*
+// registration calls (they differ only in where the action goes).
+Action call_action(qemu_plugin_vcpu_udata_cb_t cb, void *udata) {
     Action a;
-    a.kind = k;
+    a.kind = Action::Call;
+    a.fn = cb;
+    a.udata = udata;
+    return a;
+}
+Action cond_action(qemu_plugin_vcpu_udata_cb_t cb, void *udata, qemu_plugin_cond cond, qemu_plugin_u64 entry,
+                   uint64_t imm) {
+    Action a = call_action(cb, udata);
+    a.kind = Action::Cond;
+    a.cond = cond;
+    a.entry = entry;
+    a.imm = imm;
+    return a;
+}
+Action inline_action(qemu_plugin_op op, qemu_plugin_u64 entry, uint64_t imm) {
+    Action a;
+    a.kind = Action::Inline;
+    a.op = op;
+    a.entry = entry;
+    a.imm = imm;
     return a;
 }
 
@@ -175,10 +196,7 @@ void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t, qemu_plugin_vcpu
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
                                           enum qemu_plugin_cb_flags, void *userdata) {
     if (!tb || !cb) return;
-    Action a = make_action(Action::Call);
-    a.fn = cb;
-    a.udata = userdata;
-    tb->plan->block.push_back(a);
+    tb->plan->block.push_back(call_action(cb, userdata));
 }
 
 void qemu_plugin_register_vcpu_tb_exec_cond_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
@@ -186,32 +204,19 @@ void qemu_plugin_register_vcpu_tb_exec_cond_cb(struct qemu_plugin_tb *tb, qemu_p
                                                qemu_plugin_u64 entry, uint64_t imm, void *userdata) {
     if (!tb || !cb || cond == QEMU_PLUGIN_COND_NEVER) return;
     if (cond == QEMU_PLUGIN_COND_ALWAYS) return qemu_plugin_register_vcpu_tb_exec_cb(tb, cb, flags, userdata);
-    Action a = make_action(Action::Cond);
-    a.fn = cb;
-    a.udata = userdata;
-    a.cond = cond;
-    a.entry = entry;
-    a.imm = imm;
-    tb->plan->block.push_back(a);
+    tb->plan->block.push_back(cond_action(cb, userdata, cond, entry, imm));
 }
 
 void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
                                                        qemu_plugin_u64 entry, uint64_t imm) {
     if (!tb || !entry.score) return;
-    Action a = make_action(Action::Inline);
-    a.op = op;
-    a.entry = entry;
-    a.imm = imm;
-    tb->plan->block.push_back(a);
+    tb->plan->block.push_back(inline_action(op, entry, imm));
 }
 
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags, void *userdata) {
     if (!insn || !cb) return;
-    Action a = make_action(Action::Call);
-    a.fn = cb;
-    a.udata = userdata;
-    insn->plan->insn[insn->index].push_back(a);
+    insn->plan->insn[insn->index].push_back(call_action(cb, userdata));
 }
 
 void qemu_plugin_register_vcpu_insn_exec_cond_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
@@ -219,23 +224,13 @@ void qemu_plugin_register_vcpu_insn_exec_cond_cb(struct qemu_plugin_insn *insn, 
                                                  qemu_plugin_u64 entry, uint64_t imm, void *userdata) {
     if (!insn || !cb || cond == QEMU_PLUGIN_COND_NEVER) return;
     if (cond == QEMU_PLUGIN_COND_ALWAYS) return qemu_plugin_register_vcpu_insn_exec_cb(insn, cb, flags, userdata);
-    Action a = make_action(Action::Cond);
-    a.fn = cb;
-    a.udata = userdata;
-    a.cond = cond;
-    a.entry = entry;
-    a.imm = imm;
-    insn->plan->insn[insn->index].push_back(a);
+    insn->plan->insn[insn->index].push_back(cond_action(cb, userdata, cond, entry, imm));
 }
 
 void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
                                                          qemu_plugin_u64 entry, uint64_t imm) {
     if (!insn || !entry.score) return;
-    Action a = make_action(Action::Inline);
-    a.op = op;
-    a.entry = entry;
-    a.imm = imm;
-    insn->plan->insn[insn->index].push_back(a);
+    insn->plan->insn[insn->index].push_back(inline_action(op, entry, imm));
 }
 
 void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
