@@ -15,41 +15,18 @@ import tempfile
 import time
 import urllib.request
 
+from harness import fail, free_port, log, make_guest, skip
+
 TESSERA, BUILD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUESTS = os.environ.get("TESSERA_GUESTS", os.path.join(HERE, "../../../shared/guests/riscv64-debian"))
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def fail(msg):
-    log("FAIL: " + msg)
-    sys.exit(1)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(77)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():
     for tool in ("nginx", "cpio", "qemu-img"):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             skip(tool + " is not installed")
-    gdir = os.path.join(BUILD, "guest-httproot")
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), gdir, os.path.join(HERE, "init-httproot.sh")])
-    if r.returncode == 77:
-        skip("guest images not available")
-    if r.returncode != 0:
-        fail("could not prepare the guest")
+    image, initrd = make_guest(os.path.join(BUILD, "guest-httproot"), "init-httproot.sh")
     with tempfile.TemporaryDirectory(dir=BUILD) as tmp:
         # The root file system: busybox, an init, and a marker to read back.
         root = os.path.join(tmp, "root")
@@ -90,8 +67,8 @@ def main():
                     break
                 except OSError:
                     time.sleep(0.05)
-            args = [TESSERA, "-M", "virt", "-m", "512M", "-nographic", "-kernel", os.path.join(gdir, "Image"),
-                    "-initrd", os.path.join(gdir, "initrd.cpio.gz"), "-append", "console=ttyS0 quiet",
+            args = [TESSERA, "-M", "virt", "-m", "512M", "-nographic", "-kernel", image,
+                    "-initrd", initrd, "-append", "console=ttyS0 quiet",
                     "-drive", "file=%s,if=none,id=d0,snapshot=on" % url, "-device", "virtio-blk-device,drive=d0"]
             log("$ " + " ".join(args))
             t0 = time.time()

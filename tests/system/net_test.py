@@ -6,38 +6,15 @@ virtio-net-device (mmio) on a stream netdev. Usage: net_test.py TESSERA BUILD_DI
 Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
 import hashlib, http.server, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
+from harness import fail, free_port, log, make_guest, skip
+
 TESSERA, BUILD, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_DIR = os.path.join(BUILD, "guest-net")
 
 
-def log(*a):
-    print(*a, flush=True)
-
-
-def fail(msg):
-    log("FAIL: " + msg)
-    sys.exit(1)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(77)
-
-
 def guest():
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), GUEST_DIR, os.path.join(HERE, "init-net.sh")])
-    if r.returncode == 77:
-        skip("guest images not available")
-    if r.returncode != 0:
-        fail("could not prepare the guest")
-    return os.path.join(GUEST_DIR, "Image"), os.path.join(GUEST_DIR, "initrd.cpio.gz")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return make_guest(GUEST_DIR, "init-net.sh")
 
 
 class Vm:

@@ -4,13 +4,11 @@ and how tessera exits. Usage: system_test.py TESSERA BUILD_DIR CASE
 Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
 import hashlib, os, re, shutil, subprocess, sys, tempfile, time
 
+from harness import fail, free_port, log, make_guest, skip
+
 TESSERA, BUILD, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_DIR = os.path.join(BUILD, "guest-linux")
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 def run(args, timeout=120, expect_status=None, stdin=None):
@@ -26,24 +24,8 @@ def run(args, timeout=120, expect_status=None, stdin=None):
     return out, p.returncode
 
 
-def fail(msg):
-    log("FAIL: " + msg)
-    sys.exit(1)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(77)
-
-
 def guest():
-    init = os.path.join(HERE, "init-basic.sh")
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), GUEST_DIR, init])
-    if r.returncode == 77:
-        skip("guest images not available")
-    if r.returncode != 0:
-        fail("could not prepare the guest")
-    return os.path.join(GUEST_DIR, "Image"), os.path.join(GUEST_DIR, "initrd.cpio.gz")
+    return make_guest(GUEST_DIR, "init-basic.sh")
 
 
 def one_line_error(args, *needles):
@@ -74,11 +56,7 @@ def case_linux_boot(smp):
 def case_linux_rtc_dtb():
     # -rtc base= reaches the guest through the goldfish RTC, and a -dtb file
     # replaces the generated tree but still gets -append and the initrd.
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), GUEST_DIR + "-date",
-                        os.path.join(HERE, "init-date.sh")])
-    if r.returncode == 77:
-        skip("guest images not available")
-    image, initrd = os.path.join(GUEST_DIR + "-date", "Image"), os.path.join(GUEST_DIR + "-date", "initrd.cpio.gz")
+    image, initrd = make_guest(GUEST_DIR + "-date", "init-date.sh")
     with tempfile.TemporaryDirectory() as tmp:
         dtb = os.path.join(tmp, "virt.dtb")
         run(["-M", f"virt,dumpdtb={dtb}", "-m", "512M"], expect_status=0)
@@ -315,13 +293,6 @@ def case_bad_input():
                        "nodisk.raw")
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def case_linux_gdb():
     # gdb-multiarch against the Debian kernel: the guest publishes the
     # addresses of ksys_sync and linux_banner (from /proc/kallsyms); gdb gets
@@ -333,13 +304,10 @@ def case_linux_gdb():
     gas = shutil.which("riscv64-unknown-elf-as")
     if not gas:
         skip("riscv64-unknown-elf-as is not installed (binutils-riscv64-unknown-elf)")
-    out_dir = GUEST_DIR + "-gdb"
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out_dir, os.path.join(HERE, "init-gdb.sh")])
-    if r.returncode == 77:
-        skip("guest images not available")
+    image, initrd = make_guest(GUEST_DIR + "-gdb", "init-gdb.sh")
     port = free_port()
-    args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", os.path.join(out_dir, "Image"),
-            "-initrd", os.path.join(out_dir, "initrd.cpio.gz"), "-append", "console=ttyS0 quiet",
+    args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
+            "-append", "console=ttyS0 quiet",
             "-gdb", f"tcp:127.0.0.1:{port}"]
     log("$ tessera " + " ".join(args))
     vm = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -479,16 +447,13 @@ def case_linux_powerdown():
     # pin); the guest sees it and powers off. With -no-shutdown the VM stops
     # instead of exiting, and system_reset + cont boots it again (libvirt's
     # reboot); the guest's boot counter on its disk proves the second boot.
-    out_dir = GUEST_DIR + "-lifecycle"
-    r = subprocess.run(["bash", os.path.join(HERE, "make-guest.sh"), out_dir, os.path.join(HERE, "init-lifecycle.sh")])
-    if r.returncode == 77:
-        skip("guest images not available")
+    image, initrd = make_guest(GUEST_DIR + "-lifecycle", "init-lifecycle.sh")
     with tempfile.TemporaryDirectory() as tmp:
         disk, sock = os.path.join(tmp, "disk.raw"), os.path.join(tmp, "qmp.sock")
         with open(disk, "wb") as f:
             f.truncate(8 << 20)
-        args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", os.path.join(out_dir, "Image"),
-                "-initrd", os.path.join(out_dir, "initrd.cpio.gz"), "-append", "console=ttyS0 quiet",
+        args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
+                "-append", "console=ttyS0 quiet",
                 "-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
                 "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=off"]
         log("$ tessera " + " ".join(args))
