@@ -6,7 +6,7 @@ virtio-net-device (mmio) on a stream netdev. Usage: net_test.py TESSERA BUILD_DI
 Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
 import hashlib, http.server, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
-from harness import fail, free_port, log, make_guest, skip
+from harness import Vm, fail, free_port, log, make_guest, skip
 
 TESSERA, BUILD, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -15,55 +15,6 @@ GUEST_DIR = os.path.join(BUILD, "guest-net")
 
 def guest():
     return make_guest(GUEST_DIR, "init-net.sh")
-
-
-class Vm:
-    """tessera with the guest console on a pipe; lines are collected by a thread."""
-
-    def __init__(self, name, args):
-        self.name, self.lines, self.cv = name, [], threading.Condition()
-        log(f"$ [{name}] tessera " + " ".join(args))
-        self.p = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for raw in self.p.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            log(f"[{self.name}] {line}")
-            with self.cv:
-                self.lines.append(line)
-                self.cv.notify_all()
-        with self.cv:
-            self.lines.append(None)
-            self.cv.notify_all()
-
-    def wait_for(self, prefix, timeout=400):
-        """The first console line starting with prefix (fails on timeout or exit)."""
-        end = time.time() + timeout
-        i = 0
-        with self.cv:
-            while True:
-                while i < len(self.lines):
-                    l = self.lines[i]
-                    i += 1
-                    if l is None:
-                        fail(f"{self.name}: tessera exited before printing {prefix!r}")
-                    if l.startswith(prefix):
-                        return l
-                left = end - time.time()
-                if left <= 0:
-                    fail(f"{self.name}: no {prefix!r} within {timeout} s")
-                self.cv.wait(left)
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 def base_args(image, initrd, append):
@@ -84,7 +35,7 @@ def case_user():
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         port, fwd = httpd.server_address[1], free_port()
         pcap = os.path.join(tmp, "dump.pcap")
-        vm = Vm("guest", base_args(image, initrd, f"net.wget=http://10.0.2.2:{port}/blob net.serve=80 net.wait=300") +
+        vm = Vm(TESSERA, "guest", base_args(image, initrd, f"net.wget=http://10.0.2.2:{port}/blob net.serve=80 net.wait=300") +
                 ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd}-:80", "-device", "virtio-net-pci,netdev=n0",
                  "-device", "virtio-rng-pci,addr=5", "-object", f"filter-dump,id=f0,netdev=n0,file={pcap}"])
         try:
@@ -123,13 +74,13 @@ def case_stream():
     """Two guests linked by a stream netdev on loopback ping each other."""
     image, initrd = guest()
     port = free_port()
-    a = Vm("a", base_args(image, initrd, "net.ip=192.168.77.1/24 net.ping=192.168.77.2 net.wait=60") +
+    a = Vm(TESSERA, "a", base_args(image, initrd, "net.ip=192.168.77.1/24 net.ping=192.168.77.2 net.wait=60") +
            ["-netdev", f"stream,id=s0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port={port}",
             "-device", "virtio-net-device,netdev=s0"])
     try:
         time.sleep(1)
         # Both stay up after pinging: the other may still be trying.
-        b = Vm("b", base_args(image, initrd, "net.ip=192.168.77.2/24 net.ping=192.168.77.1 net.wait=60") +
+        b = Vm(TESSERA, "b", base_args(image, initrd, "net.ip=192.168.77.2/24 net.ping=192.168.77.1 net.wait=60") +
                ["-netdev", f"stream,id=s0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port={port}",
                 "-device", "virtio-net-device,netdev=s0,mac=52:54:00:12:34:99"])
         try:
@@ -152,7 +103,7 @@ def case_tap():
         skip(f"/dev/net/tun is not usable here: {e.strerror}")
     image, initrd = guest()
     ifname = f"tstap{os.getpid() % 100000}"
-    vm = Vm("guest", base_args(image, initrd, "net.ip=192.168.231.2/24 net.ping=192.168.231.1") +
+    vm = Vm(TESSERA, "guest", base_args(image, initrd, "net.ip=192.168.231.2/24 net.ping=192.168.231.1") +
             ["-netdev", f"tap,id=t0,ifname={ifname},script=no,downscript=no", "-device", "virtio-net-pci,netdev=t0"])
     try:
         for _ in range(100):

@@ -4,7 +4,7 @@ and how tessera exits. Usage: system_test.py TESSERA BUILD_DIR CASE
 Exit 0 pass, 1 fail, 77 skip (meson's convention)."""
 import hashlib, os, re, shutil, subprocess, sys, tempfile, time
 
-from harness import fail, free_port, log, make_guest, skip
+from harness import Vm, fail, free_port, log, make_guest, skip
 
 TESSERA, BUILD, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -309,21 +309,10 @@ def case_linux_gdb():
     args = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
             "-append", "console=ttyS0 quiet",
             "-gdb", f"tcp:127.0.0.1:{port}"]
-    log("$ tessera " + " ".join(args))
-    vm = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT)
+    vm = Vm(TESSERA, "guest", args)
     try:
-        syms, seen, deadline = {}, "", time.time() + 600
-        while time.time() < deadline:
-            line = vm.stdout.readline().decode(errors="replace")
-            if not line:
-                break
-            seen += line
-            if line.startswith("TESSERA-SYM"):
-                for m in re.finditer(r"([0-9a-f]{16}) \w (\w+)", line):
-                    syms[m.group(2)] = int(m.group(1), 16)
-                break
-        log(seen[-2000:])
+        line = vm.wait_for("TESSERA-SYM", timeout=600)
+        syms = {m.group(2): int(m.group(1), 16) for m in re.finditer(r"([0-9a-f]{16}) \w (\w+)", line)}
         if set(syms) != {"ksys_sync", "linux_banner"} or 0 in syms.values():
             fail(f"the guest did not publish both symbols: {syms}")
         with tempfile.TemporaryDirectory() as tmp:
@@ -353,11 +342,10 @@ def case_linux_gdb():
             fail("gdb did not read linux_banner through the guest MMU")
         if not re.search(r"sp\s+0xff[0-9a-f]{14}\s", gout):
             fail("sp is not a kernel address")
-        if vm.poll() is not None:
+        if vm.p.poll() is not None:
             fail("tessera exited while gdb was attached")
     finally:
-        vm.terminate()
-        vm.wait(timeout=30)
+        vm.stop()
 
 
 class Qmp:
@@ -415,33 +403,6 @@ class Qmp:
         return next(e for e in self.events if e["event"] == name)
 
 
-def read_until(proc, needle, seen, timeout=300):
-    """Waits until a line of the VM's output contains needle (a reader thread
-    collects the lines, so a silent guest cannot block the test)."""
-    import queue, threading
-    if not hasattr(proc, "lines"):
-        proc.lines = queue.Queue()
-
-        def pump():
-            for raw in iter(proc.stdout.readline, b""):
-                proc.lines.put(raw.decode(errors="replace"))
-            proc.lines.put(None)
-        threading.Thread(target=pump, daemon=True).start()
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            line = proc.lines.get(timeout=max(0.1, deadline - time.time()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        seen.append(line)
-        if needle in line:
-            return line
-    log("".join(seen[-60:]))
-    fail(f"the guest never printed {needle!r}")
-
-
 def case_linux_powerdown():
     # system_powerdown presses the virt board's power button (a SiFive GPIO
     # pin); the guest sees it and powers off. With -no-shutdown the VM stops
@@ -456,13 +417,10 @@ def case_linux_powerdown():
                 "-append", "console=ttyS0 quiet",
                 "-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
                 "-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=off"]
-        log("$ tessera " + " ".join(args))
-        vm = subprocess.Popen([TESSERA] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        seen = []
+        vm = Vm(TESSERA, "guest", args)
         try:
             q = Qmp(sock)
-            read_until(vm, "TESSERA-BOOT 1 waiting for the power button", seen)
+            vm.wait_for("TESSERA-BOOT 1 waiting for the power button")
             # The monitor's page-table views of the running kernel.
             mem = q.cmd("human-monitor-command", **{"command-line": "info mem"})["return"]
             tlb = q.cmd("human-monitor-command", **{"command-line": "info tlb"})["return"]
@@ -475,7 +433,7 @@ def case_linux_powerdown():
                 fail("info tlb (one line per leaf) should be longer than info mem (merged ranges)")
             q.cmd("system_powerdown")
             q.wait_event("POWERDOWN")
-            read_until(vm, "TESSERA-POWER-BUTTON boot 1", seen, timeout=60)
+            vm.wait_for("TESSERA-POWER-BUTTON boot 1", timeout=60)
             ev = q.wait_event("SHUTDOWN")
             if ev["data"].get("guest") is not True:
                 fail(f"SHUTDOWN should say guest: true, got {ev}")
@@ -485,18 +443,15 @@ def case_linux_powerdown():
             # libvirt's reboot: reset and continue after the guest's poweroff.
             q.cmd("system_reset")
             q.cmd("cont")
-            read_until(vm, "TESSERA-BOOT 2 waiting for the power button", seen)
+            vm.wait_for("TESSERA-BOOT 2 waiting for the power button")
             q.events.clear()
             q.cmd("system_powerdown")
-            read_until(vm, "TESSERA-POWER-BUTTON boot 2", seen, timeout=60)
+            vm.wait_for("TESSERA-POWER-BUTTON boot 2", timeout=60)
             q.wait_event("SHUTDOWN")
             q.cmd("quit")
-            vm.wait(timeout=30)
+            vm.p.wait(timeout=30)
         finally:
-            if vm.poll() is None:
-                vm.kill()
-                vm.wait()
-        log("".join(seen[-10:]))
+            vm.stop()
         with open(disk, "rb") as f:
             f.seek(2 << 20)
             count = f.read(16).split(b"\n")[0]
