@@ -93,12 +93,8 @@ bool Hart::run_debug(uint64_t n, uint64_t &done) {
         if (trace_blocks && s.pc != seq) on_block(hook_opaque, *this, s.pc);
         try {
             const Insn &in = fetch(pc_);
-            cur_raw_ = in.raw;
-            npc_ = pc_ + in.len;
-            in.fn(*this, in);
+            exec_insn(in);
             seq = pc_ + in.len;
-            s.pc = npc_ & xmask();
-            ++s.instret;
         } catch (const Trap &t) {
             take_trap(t.cause, t.tval, false);
             seq = ~0ull;

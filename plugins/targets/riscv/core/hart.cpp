@@ -278,13 +278,8 @@ Exit Hart::run(uint64_t budget) {
                 } else {
                     ip = &fetch(pc_);
                 }
-                const Insn &in = *ip;
-                cur_raw_ = in.raw;
-                npc_ = pc_ + in.len;
-                in.fn(*this, in);
-                seq = pc_ + in.len;
-                s.pc = npc_ & xmask();
-                ++s.instret;
+                exec_insn(*ip);
+                seq = pc_ + ip->len;
                 ++done;
             }
         } catch (const Trap &t) {

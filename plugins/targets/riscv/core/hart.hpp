@@ -175,6 +175,17 @@ public:
 
     uint32_t cur_raw_ = 0;   // encoding of the executing insn (illegal tval)
 
+    // Runs the decoded instruction at pc_ and commits it (pc, instret); a trap
+    // (C++ exception) leaves before the commit. Every run loop (fast, debug,
+    // instrumented) steps through here.
+    void exec_insn(const Insn &in) {
+        cur_raw_ = in.raw;
+        npc_ = pc_ + in.len;
+        in.fn(*this, in);
+        s.pc = npc_ & xmask();
+        ++s.instret;
+    }
+
     // Software TLB. Entries keep (host - va) so a hit costs one add.
     // tag_wc: writable, but the page holds decoded code, so stores must
     // also clear the decoded slots they overwrite (a medium-speed path).

@@ -131,13 +131,9 @@ void Instrumenter::execute(Block &b, uint64_t &done) {
         cur_plan_ = plan;
         cur_index_ = static_cast<uint32_t>(i);
         h_.instr_report_ = (flags & kInstrMem) != 0;
-        h_.cur_raw_ = in.raw;
-        h_.npc_ = h_.pc_ + in.len;
-        in.fn(h_, in);
+        h_.exec_insn(in);
         h_.instr_report_ = false;
         const uint64_t seq = h_.pc_ + in.len;
-        h_.s.pc = h_.npc_ & h_.xmask();
-        ++h_.s.instret;
         ++done;
         if (h_.s.pc != (seq & h_.xmask())) return;   // left the straight line
     }
