@@ -300,7 +300,12 @@ TEST(GdbStub, StepContinueBreakAndWatch) {
     EXPECT_EQ(s.wait_reply(), "T05thread:1;");
     EXPECT_EQ(g_cpus[0].pc, start + 4);
 
-    // Breakpoint ahead, continue, stop there.
+    // Breakpoint ahead, continue, stop there. Thread 2 is first moved past
+    // the breakpoint (it loops above kRam + 0x40), so only thread 1 can hit
+    // it: under load thread 2 used to get there first.
+    EXPECT_EQ(s.ask("Hg2"), "OK");
+    EXPECT_EQ(s.ask("P20=4000008000000000"), "OK");  // thread 2: pc = 0x80000040
+    EXPECT_EQ(s.ask("Hg1"), "OK");
     EXPECT_EQ(s.ask("P20=1000008000000000"), "OK");  // pc = 0x80000010
     EXPECT_EQ(s.ask("Z0,80000018,4"), "OK");
     EXPECT_TRUE(s.send("vCont;c").empty());
