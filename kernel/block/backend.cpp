@@ -121,6 +121,12 @@ BlockBackend &backend_add(std::unique_ptr<BlockBackend> be) {
 
 const std::vector<std::unique_ptr<BlockBackend>> &backends_list() { return backends(); }
 
+std::vector<BlockBackend *> block_backends() {
+    std::vector<BlockBackend *> out;
+    for (auto &b : backends()) out.push_back(b.get());
+    return out;
+}
+
 bool backend_name_taken(std::string_view name) {
     return std::any_of(backends().begin(), backends().end(), [&](auto &b) { return b->name() == name; });
 }

@@ -98,6 +98,9 @@ BlockBackend *block_backend_find(std::string_view id);
 // `prop` is the device's property, for messages.
 BlockBackend &block_attach(std::string_view id, ts_object *device, std::string_view prop);
 
+// Every backend, in creation order (savevm walks them).
+std::vector<BlockBackend *> block_backends();
+
 void block_flush_all();
 // Flushes and closes everything (backends, then nodes: locks and temporary
 // overlays go away). Safe to call twice.

@@ -385,4 +385,13 @@ std::string node_auto_name() {
 
 const ts_block_child_ops *block_child_ops() { return &kChildOps; }
 
+const ts_block_snapshot_ops *node_snapshot_ops(const BlockNode &node) {
+    ts_object *obj = node.object();
+    if (!obj || !obj->type) return nullptr;
+    const TypeEntry *e = plugin_registry().find(obj->type->name);
+    if (!e || !e->plugin->descriptor || !e->plugin->descriptor->get_capability) return nullptr;
+    auto *ops = static_cast<const ts_block_snapshot_ops *>(e->plugin->descriptor->get_capability(TS_BLOCK_SNAPSHOT_CAP));
+    return ops && ops->size >= sizeof(ts_block_snapshot_ops) ? ops : nullptr;
+}
+
 }  // namespace tessera

@@ -171,6 +171,8 @@ BlockNode &block_open_backing(BlockNode &parent, const std::string &role, const 
                               const char *format);
 const std::vector<std::unique_ptr<BlockNode>> &nodes();
 std::string node_auto_name();           // "#block003"
+// The internal-snapshot capability of a node's driver (qcow2), or null.
+const ts_block_snapshot_ops *node_snapshot_ops(const BlockNode &node);
 // The child capability handed to format drivers (TS_BLOCK_CHILD_CAP).
 const ts_block_child_ops *block_child_ops();
 

@@ -70,6 +70,12 @@ bool clock_virtual_running()
     return g_virtual.running;
 }
 
+void clock_virtual_set(int64_t ns)
+{
+    std::lock_guard g(g_virtual.lock);
+    if (!g_virtual.running) g_virtual.frozen = ns;
+}
+
 void clock_host_set_offset(int64_t offset_ns)
 {
     g_host_offset.store(offset_ns, std::memory_order_relaxed);

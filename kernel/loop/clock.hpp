@@ -19,6 +19,8 @@ int64_t clock_ns(Clock c);
 void clock_virtual_stop();
 void clock_virtual_start();
 bool clock_virtual_running();
+// Sets the stopped virtual clock (loadvm); ignored while it runs.
+void clock_virtual_set(int64_t ns);
 
 // Offset added to the host clock (-rtc base=...): ns.
 void clock_host_set_offset(int64_t offset_ns);

@@ -261,6 +261,7 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
         {"pidfile", [](Config &c, const std::string &a) { c.pidfile = a; }},
         {"daemonize", [](Config &c, const std::string &) { c.daemonize = true; }},
         {"S", [](Config &c, const std::string &) { c.start_paused = true; }},
+        {"loadvm", [](Config &c, const std::string &v) { c.loadvm = v; }},
         {"trace", [](Config &c, const std::string &a) {
              if (is_help(a) || a == "enable=help") { c.help_requests.push_back("trace"); return; }
              trace_configure(a);

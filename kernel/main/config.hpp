@@ -62,6 +62,7 @@ struct Config {
     bool no_reboot = false, no_shutdown = false;
     KeyVals actions;                     // -action
     bool start_paused = false;
+    std::string loadvm;  // -loadvm: start from this snapshot
     std::string name;
     bool debug_threads = false;
     std::string uuid;

@@ -23,6 +23,7 @@
 #include "net/config.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
+#include "snapshot/savevm.hpp"
 #include "secrets/secret.hpp"
 #include "vcpu/vcpu.hpp"
 
@@ -619,6 +620,13 @@ int run_machine(Config &cfg) {
         g_req.exit_status = 0;
         host_table_get()->request_shutdown(TS_SHUTDOWN_HOST_QUIT, 0);
     });
+    if (!cfg.loadvm.empty()) {
+        try {
+            loadvm(cfg.loadvm);
+        } catch (const SnapshotError &e) {
+            throw UsageError(e.what());
+        }
+    }
     daemonize_ready();
     vcpus_create_threads();
     if (!cfg.start_paused) vm_start();

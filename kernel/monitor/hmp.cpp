@@ -11,6 +11,7 @@
 #include "options/error.hpp"
 #include "plugins/registry.hpp"
 #include "qom/object.hpp"
+#include "snapshot/savevm.hpp"
 #include "vcpu/vcpu.hpp"
 
 #include <tessera/debug.h>
@@ -120,6 +121,13 @@ std::string info_name(HmpState &, std::string_view) {
 }
 std::string info_uuid(HmpState &, std::string_view) { return hooks().uuid + "\n"; }
 std::string info_kvm(HmpState &, std::string_view) { return "kvm support: disabled\n"; }
+std::string info_snapshots(HmpState &, std::string_view) {
+    try {
+        return snapshots_info_text();
+    } catch (const SnapshotError &e) {
+        return std::string(e.what()) + "\n";
+    }
+}
 
 const std::array kInfo = {
     Command{"version", "", "show the version of tessera", info_version},
@@ -141,6 +149,7 @@ const std::array kInfo = {
     Command{"name", "", "show the current VM name", info_name},
     Command{"uuid", "", "show the current VM UUID", info_uuid},
     Command{"kvm", "", "show KVM information", info_kvm},
+    Command{"snapshots", "", "show the currently saved VM snapshots", info_snapshots},
 };
 
 std::pair<std::string_view, std::string_view> split_word(std::string_view a) {
@@ -205,6 +214,24 @@ std::string cmd_gdbserver(HmpState &, std::string_view a) {
     if (spec == "none") return "Disabled gdbserver\n";
     return "Waiting for gdb connection on device '" + spec + "'\n";
 }
+// savevm/loadvm/delvm: errors in the reference's "Error: ..." form.
+template <void (*F)(std::string_view)> std::string snapshot_cmd(std::string_view a) {
+    try {
+        F(trim(a));
+    } catch (const SnapshotError &e) {
+        return std::string("Error: ") + e.what() + "\n";
+    }
+    return {};
+}
+std::string cmd_savevm(HmpState &, std::string_view a) { return snapshot_cmd<savevm>(a); }
+std::string cmd_loadvm(HmpState &, std::string_view a) {
+    if (trim(a).empty()) throw ArgError("loadvm: string expected");
+    return snapshot_cmd<loadvm>(a);
+}
+std::string cmd_delvm(HmpState &, std::string_view a) {
+    if (trim(a).empty()) throw ArgError("delvm: string expected");
+    return snapshot_cmd<delvm>(a);
+}
 // The -d list, worded for the monitor as the reference does.
 std::string log_help() {
     std::string s = log_items_help();
@@ -262,6 +289,9 @@ const std::array kCommands = {
     Command{"log", "item1[,...]", "activate logging of the specified items", cmd_log},
     Command{"logfile", "filename", "output logs to 'filename'", cmd_logfile},
     Command{"set_link", "name on|off", "change the link status of a network adapter", cmd_set_link},
+    Command{"savevm", "tag", "save a VM snapshot. If no tag is provided, a new snapshot is created", cmd_savevm},
+    Command{"loadvm", "tag", "restore a VM snapshot from its tag", cmd_loadvm},
+    Command{"delvm", "tag", "delete a VM snapshot from its tag", cmd_delvm},
 };
 
 bool name_matches(std::string_view names, std::string_view word) {

@@ -459,6 +459,106 @@ def case_linux_powerdown():
             fail(f"the disk's boot counter is {count!r}, expected 2")
 
 
+def case_linux_savevm():
+    # HMP savevm / loadvm / delvm / info snapshots and -loadvm on a running
+    # two-hart Debian guest with two qcow2 disks, on virtio-mmio and on
+    # virtio-pci. The guest counts ticks in RAM and on the disks and checks
+    # that they agree: after loadvm all went back to the snapshot's count,
+    # and the guest runs on from there.
+    image, initrd = make_guest(GUEST_DIR + "-snapshot", "init-snapshot.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        disk, disk2 = os.path.join(tmp, "disk.qcow2"), os.path.join(tmp, "disk2.qcow2")
+        sock = os.path.join(tmp, "qmp.sock")
+        for d in (disk, disk2):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", d, "64M"], check=True)
+        args = ["-M", "virt", "-m", "256M", "-smp", "2", "-nographic", "-kernel", image, "-initrd", initrd,
+                "-append", "console=ttyS0 quiet", "-drive", f"file={disk},if=none,id=d0",
+                "-device", "virtio-blk-device,drive=d0", "-drive", f"file={disk2},if=none,id=d1",
+                "-device", "virtio-blk-pci,drive=d1", "-qmp", f"unix:{sock},server=on,wait=off"]
+
+        def hmp(q, line):
+            return q.cmd("human-monitor-command", **{"command-line": line})["return"]
+
+        def ticks_after(vm, start):
+            with vm.cv:
+                return [int(l.split()[1]) for l in vm.lines[start:] if l and l.startswith("TESSERA-TICK ")]
+
+        def wait_ticks(vm, start, n, timeout=60):
+            end = time.time() + timeout
+            while len(ticks_after(vm, start)) < n:
+                if time.time() > end or vm.p.poll() is not None:
+                    fail(f"{vm.name}: no {n} ticks within {timeout} s (got {ticks_after(vm, start)})")
+                time.sleep(0.1)
+            return ticks_after(vm, start)
+
+        vm = Vm(TESSERA, "guest", args)
+        try:
+            q = Qmp(sock)
+            if len(vm.wait_for("TESSERA-DISKS").split()) != 3:
+                fail("the guest should see two disks")
+            vm.wait_for("TESSERA-TICK 5")
+            out = hmp(q, "savevm s1")
+            if out:
+                fail(f"savevm printed {out!r}")
+            saved = max(ticks_after(vm, 0))
+            log(f"saved at tick {saved}")
+            vm.wait_for(f"TESSERA-TICK {saved + 10}")
+            info = hmp(q, "info snapshots")
+            if not re.search(r"^--\s+s1\s+\d+(\.\d+)? [KM]iB \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d\d:\d\d:\d\d\.\d{3}", info, re.M):
+                fail(f"info snapshots does not list s1: {info!r}")
+            mark = len(vm.lines)
+            out = hmp(q, "loadvm s1")
+            if out:
+                fail(f"loadvm printed {out!r}")
+            after = wait_ticks(vm, mark, 3)
+            log(f"ticks after loadvm: {after[:6]}")
+            if not after or not saved <= after[0] <= saved + 2:
+                fail(f"after loadvm the guest should count on from {saved}, it printed {after[:3]}")
+            if hmp(q, "loadvm nope").strip() != "Error: Snapshot 'nope' does not exist in one or more devices":
+                fail("loadvm of an unknown snapshot: wrong message")
+            hmp(q, "savevm s2")
+            q.cmd("quit")
+            vm.p.wait(timeout=30)
+        finally:
+            vm.stop()
+        if any(l and l.startswith("TESSERA-SNAP-MISMATCH") for l in vm.lines):
+            fail("the disk and RAM disagreed after loadvm")
+        for d in (disk, disk2):
+            chk = subprocess.run(["qemu-img", "check", d], capture_output=True, text=True)
+            log(chk.stdout.strip())
+            if chk.returncode != 0:
+                fail(f"qemu-img check failed on {d}")
+            lst = subprocess.run(["qemu-img", "snapshot", "-l", d], capture_output=True, text=True).stdout
+            log(lst.strip())
+            # The VM state lives in the first disk; the second has disk-only snapshots.
+            size = r"[1-9][\d.]* MiB" if d == disk else r"0 B"
+            if not re.search(r"^1\s+s1\s+" + size, lst, re.M) or not re.search(r"^2\s+s2\s+" + size, lst, re.M):
+                fail(f"qemu-img snapshot -l {d} does not list s1 and s2 with their state sizes")
+
+        # -loadvm: a new tessera starts from s1; the guest runs on and its disk agrees.
+        vm = Vm(TESSERA, "loadvm", args + ["-loadvm", "s1"])
+        try:
+            q = Qmp(sock)
+            first = wait_ticks(vm, 0, 3, timeout=120)[0]
+            if not saved <= first <= saved + 2:
+                fail(f"with -loadvm the guest should count on from {saved}, it printed {first}")
+            hmp(q, "delvm s1")
+            info = hmp(q, "info snapshots")
+            if re.search(r"\bs1\b", info) or not re.search(r"\bs2\b", info):
+                fail(f"after delvm s1, info snapshots should list s2 only: {info!r}")
+            q.cmd("quit")
+            vm.p.wait(timeout=30)
+        finally:
+            vm.stop()
+        if any(l and l.startswith("TESSERA-SNAP-MISMATCH") for l in vm.lines):
+            fail("the disk and RAM disagreed after -loadvm")
+        bad = subprocess.run([TESSERA] + args + ["-loadvm", "nope"], capture_output=True, text=True, timeout=60)
+        if bad.returncode != 1 or "Snapshot 'nope' does not exist in one or more devices" not in bad.stderr:
+            fail(f"-loadvm nope: expected one error line and status 1, got {bad.returncode}: {bad.stderr!r}")
+        if subprocess.run(["qemu-img", "check", disk], capture_output=True).returncode != 0:
+            fail("qemu-img check failed after delvm")
+
+
 CASES = {
     "linux-boot-smp1": lambda: case_linux_boot(1),
     "linux-boot-smp2": lambda: case_linux_boot(2),
@@ -475,6 +575,7 @@ CASES = {
     "bad-input": case_bad_input,
     "linux-gdb": case_linux_gdb,
     "linux-powerdown": case_linux_powerdown,
+    "linux-savevm": case_linux_savevm,
 }
 
 if __name__ == "__main__":

@@ -24,9 +24,10 @@ extern "C" {
  * availability (type_available) and block backing children (block.h), and the
  * tessera.instrument.v1 CPU capability (instrument.h). Plugins built against
  * 1.0 headers still load: the kernel reads appended fields only when a
- * structure's size says they are there. */
+ * structure's size says they are there.
+ * 1.2 added the tessera.block-snapshot.v1 block capability (block.h). */
 #define TESSERA_ABI_MAJOR 1
-#define TESSERA_ABI_MINOR 1
+#define TESSERA_ABI_MINOR 2
 
 /* The one symbol every plugin exports. */
 #define TESSERA_DESCRIPTOR_SYMBOL "tessera_plugin_descriptor"

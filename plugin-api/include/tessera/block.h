@@ -93,6 +93,44 @@ typedef struct ts_block_create_ops {
                         ts_error *err);
 } ts_block_create_ops;
 
+/* Plugin capability: descriptor->get_capability(TS_BLOCK_SNAPSHOT_CAP), for
+ * format drivers with internal snapshots (qcow2), used by savevm, loadvm,
+ * delvm, info snapshots and -loadvm (ABI 1.2).
+ *
+ * The VM state lives in the image beside the disk: vmstate_write addresses
+ * a byte stream of the node's own (pos 0 is its start) that a following
+ * create() takes into the snapshot with vm_state_size bytes; vmstate_read
+ * reads a snapshot's (so a load can be checked before anything is
+ * reverted). A snapshot is named by its id or its name (ids are tried
+ * first, as the reference does). Errors use the reference's words. */
+#define TS_BLOCK_SNAPSHOT_CAP "tessera.block-snapshot.v1"
+
+typedef struct ts_block_snapshot_info {
+    uint32_t size;
+    char id[128];
+    char name[256];
+    uint64_t vm_state_size;
+    uint32_t date_sec, date_nsec;
+    uint64_t vm_clock_nsec;
+    int64_t icount;      /* -1: not recorded */
+} ts_block_snapshot_info;
+
+typedef struct ts_block_snapshot_ops {
+    uint32_t size;
+    /* Fills at most max entries; returns how many snapshots there are (may
+     * exceed max), or -1 with err set. */
+    int64_t (*list)(void *self, ts_block_snapshot_info *out, size_t max, ts_error *err);
+    ts_status (*vmstate_write)(void *self, uint64_t pos, const void *buf, size_t len, ts_error *err);
+    ts_status (*vmstate_read)(void *self, const char *id_or_name, uint64_t pos, void *buf, size_t len,
+                              ts_error *err);
+    /* Takes the disk as it is now, and vm_state_size bytes of VM state
+     * written since (0: a disk-only snapshot). */
+    ts_status (*create)(void *self, const char *name, uint64_t vm_state_size, uint64_t vm_clock_nsec,
+                        ts_error *err);
+    ts_status (*apply)(void *self, const char *id_or_name, ts_error *err);
+    ts_status (*remove)(void *self, const char *id_or_name, ts_error *err);
+} ts_block_snapshot_ops;
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,9 +78,18 @@ public:
     // open of an image left dirty (lazy refcounts) does, as the reference's
     // automatic repair. Returns how many refcounts changed.
     uint64_t rebuild_refcounts();
-    void snapshot_create(const std::string &name, uint64_t vm_clock_nsec = 0);
+    // create takes vm_state_size bytes of VM state written with
+    // vmstate_write since (then drops them from the active tables, as the
+    // reference does: only the snapshot needs them).
+    void snapshot_create(const std::string &name, uint64_t vm_clock_nsec = 0, uint64_t vm_state_size = 0);
     void snapshot_apply(const std::string &id_or_name);
     void snapshot_delete(const std::string &id_or_name);
+    // The VM state area: guest offsets from the first L1 entry past the
+    // disk on (the reference's layout), growing the L1 table as needed.
+    // vmstate_read reads a snapshot's, within its vm_state_size.
+    void vmstate_write(uint64_t pos, std::span<const uint8_t> buf);
+    void vmstate_read(const std::string &id_or_name, uint64_t pos, std::span<uint8_t> buf);
+    uint64_t vm_state_offset() const;
 
 private:
     struct Mapping {
@@ -95,6 +104,8 @@ private:
     void check_l2_offset(uint64_t l1_index, uint64_t off);
     uint64_t data_offset(uint64_t entry, uint64_t guest_off);
     void write_l1();
+    void grow_l1(uint64_t entries);
+    void drop_vmstate();
     void write_l2(uint64_t host_off, const std::vector<uint64_t> &entries);
     void set_incompatible(uint64_t bits, bool on);
     void load_snapshots();

@@ -4,6 +4,7 @@
 #include "../driver.hpp"
 #include "image.hpp"
 
+#include <cstring>
 #include <optional>
 
 namespace {
@@ -98,6 +99,7 @@ public:
     void discard(uint64_t off, uint64_t len) { run([&] { img_->discard(off, len); }); }
     void flush() { run([&] { img_->flush(); }); }
     uint64_t length() { return img_ ? img_->size() : 0; }
+    qcow2::Image &image() { return *img_; }
 
 private:
     std::optional<ChildStorage> file_, backing_;
@@ -150,8 +152,66 @@ const ts_block_create_ops kCreate = {
     },
 };
 
+// Internal snapshots for savevm/loadvm/delvm (the kernel's snapshot layer).
+template <class F> ts_status on_image(void *self, ts_error *err, F &&f) {
+    return ts::guarded(err, [&] { static_cast<Qcow2Node *>(self)->run([&] { f(static_cast<Qcow2Node *>(self)->image()); }); });
+}
+
+void copy_str(char *dst, size_t cap, const std::string &s) {
+    size_t n = std::min(cap - 1, s.size());
+    std::memcpy(dst, s.data(), n);
+    dst[n] = 0;
+}
+
+const ts_block_snapshot_ops kSnapshots = {
+    sizeof(ts_block_snapshot_ops),
+    [](void *self, ts_block_snapshot_info *out, size_t max, ts_error *err) -> int64_t {
+        int64_t n = -1;
+        on_image(self, err, [&](qcow2::Image &img) {
+            const auto &snaps = img.snapshots();
+            for (size_t i = 0; i < snaps.size() && i < max; i++) {
+                ts_block_snapshot_info &o = out[i];
+                o = ts_block_snapshot_info{};
+                o.size = sizeof o;
+                copy_str(o.id, sizeof o.id, snaps[i].id);
+                copy_str(o.name, sizeof o.name, snaps[i].name);
+                o.vm_state_size = snaps[i].vm_state_size;
+                o.date_sec = snaps[i].date_sec;
+                o.date_nsec = snaps[i].date_nsec;
+                o.vm_clock_nsec = snaps[i].vm_clock_nsec;
+                // The v3 extra data may carry the instruction count (bytes 16..23).
+                o.icount = snaps[i].extra.size() >= 24 ? int64_t(qcow2::be64(&snaps[i].extra[16])) : -1;
+            }
+            n = int64_t(snaps.size());
+        });
+        return n;
+    },
+    [](void *self, uint64_t pos, const void *buf, size_t len, ts_error *err) {
+        return on_image(self, err, [&](qcow2::Image &img) {
+            img.vmstate_write(pos, {static_cast<const uint8_t *>(buf), len});
+        });
+    },
+    [](void *self, const char *key, uint64_t pos, void *buf, size_t len, ts_error *err) {
+        return on_image(self, err,
+                        [&](qcow2::Image &img) { img.vmstate_read(key, pos, {static_cast<uint8_t *>(buf), len}); });
+    },
+    [](void *self, const char *name, uint64_t vm_state_size, uint64_t vm_clock_nsec, ts_error *err) {
+        return on_image(self, err, [&](qcow2::Image &img) { img.snapshot_create(name, vm_clock_nsec, vm_state_size); });
+    },
+    [](void *self, const char *key, ts_error *err) {
+        return on_image(self, err, [&](qcow2::Image &img) { img.snapshot_apply(key); });
+    },
+    [](void *self, const char *key, ts_error *err) {
+        return on_image(self, err, [&](qcow2::Image &img) { img.snapshot_delete(key); });
+    },
+};
+
 const void *get_capability(const char *name) {
-    return name && std::string_view(name) == TS_BLOCK_CREATE_CAP ? &kCreate : nullptr;
+    if (!name) return nullptr;
+    std::string_view n(name);
+    if (n == TS_BLOCK_CREATE_CAP) return &kCreate;
+    if (n == TS_BLOCK_SNAPSHOT_CAP) return &kSnapshots;
+    return nullptr;
 }
 
 }  // namespace

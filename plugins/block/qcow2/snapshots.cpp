@@ -161,7 +161,93 @@ void Image::write_snapshot_table(std::vector<Snapshot> snaps) {
     snaps_ = std::move(snaps);
 }
 
-void Image::snapshot_create(const std::string &name, uint64_t vm_clock_nsec) {
+uint64_t Image::vm_state_offset() const {
+    return l1_entries_for(h_.size, h_.cluster_bits) << (h_.cluster_bits + h_.l2_bits());
+}
+
+// A bigger copy of the active L1 table, switched to in one header write.
+void Image::grow_l1(uint64_t n) {
+    if (n <= l1_.size()) return;
+    if (n * 8 > kMaxL1Bytes) throw Error("qcow2: the VM state is too large for this image");
+    flush();
+    uint64_t cs = h_.cluster_size();
+    uint64_t off = refs_->alloc((n * 8 + cs - 1) / cs);
+    refs_->write_back();
+    file_.flush();
+    std::vector<uint64_t> l1 = l1_;
+    l1.resize(size_t(n), 0);
+    std::vector<uint8_t> raw(l1.size() * 8);
+    for (size_t i = 0; i < l1.size(); i++) put64(&raw[i * 8], l1[i]);
+    file_.pwrite(off, raw);
+    file_.flush();
+    uint8_t f[12];
+    put32(f, uint32_t(n));
+    put64(f + 4, off);
+    file_.pwrite(36, f);  // l1_size, l1_table_offset
+    file_.flush();
+    if (h_.l1_size) refs_->free_later(h_.l1_offset, uint64_t(h_.l1_size) * 8);
+    h_.l1_size = uint32_t(n);
+    h_.l1_offset = off;
+    l1_ = std::move(l1);
+    flush();
+}
+
+void Image::vmstate_write(uint64_t pos, std::span<const uint8_t> buf) {
+    if (read_only_) throw Error("qcow2: image is read-only");
+    uint64_t start = vm_state_offset();
+    if (pos > (uint64_t{1} << 56) || buf.size() > (uint64_t{1} << 40))
+        throw Error("qcow2: the VM state is too large for this image");
+    uint64_t end = start + pos + buf.size();
+    uint64_t span = uint64_t{1} << (h_.cluster_bits + h_.l2_bits());
+    grow_l1((end + span - 1) / span);
+    write(start + pos, buf);
+}
+
+void Image::vmstate_read(const std::string &key, uint64_t pos, std::span<uint8_t> buf) {
+    size_t i = find_snapshot(key);
+    if (i == snaps_.size()) throw Error("Can't find snapshot");
+    const Snapshot &s = snaps_[i];
+    if (pos > s.vm_state_size || buf.size() > s.vm_state_size - pos)
+        throw Error("qcow2: read beyond the VM state of snapshot '" + key + "'");
+    // Read through the snapshot's L1 table in place of the active one (reads
+    // change nothing; the L2 cache is keyed by offset).
+    std::vector<uint64_t> active = read_l1(s.l1_offset, s.l1_size);
+    for (size_t k = 0; k < active.size(); k++)
+        if (uint64_t l2 = active[k] & kOffsetMask) check_l2_offset(k, l2);
+    std::swap(active, l1_);
+    try {
+        read(vm_state_offset() + pos, buf);
+    } catch (...) {
+        std::swap(active, l1_);
+        throw;
+    }
+    std::swap(active, l1_);
+}
+
+// The active tables forget the VM state area (the snapshots keep theirs).
+void Image::drop_vmstate() {
+    uint64_t first = l1_entries_for(h_.size, h_.cluster_bits), cs = h_.cluster_size();
+    for (uint64_t i = first; i < l1_.size(); i++) {
+        uint64_t l2 = l1_[i] & kOffsetMask;
+        if (!l2) continue;
+        check_l2_offset(i, l2);
+        for (uint64_t e : l2_->get(l2).entries) {
+            if (e & kCompressed) {
+                uint64_t off, len;
+                compressed_range(e, off, len);
+                refs_->free_later(off, len);
+            } else if (uint64_t d = e & kOffsetMask) {
+                refs_->free_later(d, cs);
+            }
+        }
+        refs_->free_later(l2, cs);
+        l1_[i] = 0;
+        l1_dirty_ = true;
+    }
+    flush();
+}
+
+void Image::snapshot_create(const std::string &name, uint64_t vm_clock_nsec, uint64_t vm_state_size) {
     if (read_only_) throw Error("qcow2: image is read-only");
     if (name.empty() || name.size() > 65535) throw Error("qcow2: invalid snapshot name");
     for (const Snapshot &s : snaps_)
@@ -192,13 +278,16 @@ void Image::snapshot_create(const std::string &name, uint64_t vm_clock_nsec) {
     s.date_sec = uint32_t(now.tv_sec);
     s.date_nsec = uint32_t(now.tv_nsec);
     s.vm_clock_nsec = vm_clock_nsec;
+    s.vm_state_size = vm_state_size;
     s.disk_size = h_.size;
     s.extra.assign(16, 0);  // vm_state_size_large, disk_size
+    put64(&s.extra[0], vm_state_size);
     put64(&s.extra[8], h_.size);
     auto snaps = snaps_;
     snaps.push_back(s);
     write_snapshot_table(std::move(snaps));
     flush();
+    drop_vmstate();
 }
 
 void Image::snapshot_apply(const std::string &key) {
@@ -206,8 +295,9 @@ void Image::snapshot_apply(const std::string &key) {
     size_t i = find_snapshot(key);
     if (i == snaps_.size()) throw Error("Can't find snapshot");
     const Snapshot &s = snaps_[i];
-    if (s.disk_size != h_.size || s.l1_size > l1_.size())
+    if (s.disk_size != h_.size)
         throw Error("qcow2: snapshot '" + key + "' has another disk size; resizing is not supported");
+    grow_l1(s.l1_size);  // its VM state may reach past our table
     flush();
     std::vector<uint64_t> snap_l1 = read_l1(s.l1_offset, s.l1_size);
     snap_l1.resize(l1_.size(), 0);

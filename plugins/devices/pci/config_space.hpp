@@ -3,7 +3,9 @@
 // capability list. Pure logic, no host calls, so tests use it directly.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <span>
 #include <cstdint>
 #include <optional>
 
@@ -53,6 +55,9 @@ public:
     // Device-side set-up (no masks): the value is also the reset value.
     void set_raw(unsigned off, unsigned size, uint32_t value);
     void reset();  // command, BARs and writable fields back to their reset values
+    // Snapshots: every byte as the guest sees it (BAR sizing included).
+    std::span<const uint8_t> raw() const { return bytes_; }
+    void load_raw(std::span<const uint8_t, kConfigSize> b) { std::copy(b.begin(), b.end(), bytes_.begin()); }
 
 private:
     std::array<uint8_t, kConfigSize> bytes_{}, wmask_{}, w1c_{}, reset_{};

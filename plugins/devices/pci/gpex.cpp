@@ -99,6 +99,16 @@ void Gpex::realize() {
     fns_[0] = &root_;
 }
 
+void Gpex::pre_save() {
+    auto raw = root_.cfg.raw();
+    std::copy(raw.begin(), raw.end(), s.root_config);
+}
+
+void Gpex::post_load() {
+    root_.cfg.load_raw(std::span<const uint8_t, kConfigSize>(s.root_config));
+    update_intx();
+}
+
 void Gpex::reset() {
     for (Function *f : fns_)
         if (f) {
@@ -188,6 +198,18 @@ void Msix::notify(unsigned v) {
     for (int i = 0; i < 4; i++) data |= uint32_t(table_[v * 16 + 8 + i]) << (8 * i);
     // Without an MSI controller at addr this write decodes to nothing.
     ts::host().as_rw(ts::host().system_as(), addr, &data, 4, 1);
+}
+
+void Msix::save(std::span<uint8_t> table, std::span<uint64_t> pba) const {
+    std::fill(table.begin(), table.end(), 0);
+    std::fill(pba.begin(), pba.end(), 0);
+    std::copy_n(table_.begin(), std::min(table.size(), table_.size()), table.begin());
+    std::copy_n(pba_.begin(), std::min(pba.size(), pba_.size()), pba.begin());
+}
+
+void Msix::load(std::span<const uint8_t> table, std::span<const uint64_t> pba) {
+    std::copy_n(table.begin(), std::min(table.size(), table_.size()), table_.begin());
+    std::copy_n(pba.begin(), std::min(pba.size(), pba_.size()), pba_.begin());
 }
 
 uint64_t Msix::read(uint64_t off, unsigned size) const {

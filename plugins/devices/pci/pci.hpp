@@ -29,6 +29,9 @@ public:
     uint64_t read(uint64_t off, unsigned size) const;
     void write(uint64_t off, unsigned size, uint64_t value);
     void reset();
+    // Snapshots: the table and pending bits (as many as fit).
+    void save(std::span<uint8_t> table, std::span<uint64_t> pba) const;
+    void load(std::span<const uint8_t> table, std::span<const uint64_t> pba);
 
 private:
     bool masked(unsigned v) const;
@@ -59,8 +62,10 @@ private:
     bool intx_ = false;
 };
 
+// The host bridge's own function (00.0): its config space, copied in
+// before a save and back after a load.
 struct GpexState {
-    uint32_t unused;
+    uint8_t root_config[kConfigSize];
 };
 
 class Gpex : public ts::Device {
@@ -70,6 +75,8 @@ public:
     explicit Gpex(ts_object *obj) : ts::Device(obj) {}
     void realize();
     void reset();
+    void pre_save();
+    void post_load();
     void plug(ts_object *child);
     void unplug(ts_object *child);
 

@@ -40,13 +40,15 @@ constexpr ts_prop_decl kGpexProps[] = {
     ts::prop_uint("pio-base", "0", 0, INT64_MAX, "CPU address of I/O port 0"),
     ts::prop_uint("pio-size", "0", 0, INT64_MAX, "I/O window size"),
 };
-constexpr std::array kGpexFields = {TS_FIELD(GpexState, unused, TS_STATE_U32)};
-constexpr ts_state_decl kGpexState = ts::state_decl("gpex-pcihost", 1, kGpexFields);
+constexpr std::array kGpexFields = {TS_FIELD_N(GpexState, root_config, TS_STATE_BYTES, kConfigSize)};
+constexpr ts_state_decl kGpexState = ts::state_decl("gpex-pcihost", 1, kGpexFields, ts::post_load_hook<Gpex>,
+                                                    ts::pre_save_hook<Gpex>);
 const ts_device_class kGpexClass = ts::device_class<Gpex>(kGpexProps, &kGpexState, nullptr, false);
 
 constexpr ts_prop_decl kNetProps[] = {
     ts::prop("netdev", TS_PROP_NETDEV, nullptr, "the netdev backend"),
     ts::prop("mac", TS_PROP_MACADDR, nullptr, "MAC address (default 52:54:00:12:34:56, :57, ...)"),
+    VIRTIO_NET_OFFLOAD_PROPS,
     PCI_PROPS,
 };
 constexpr ts_prop_decl kBlkProps[] = {
@@ -60,9 +62,34 @@ constexpr ts_prop_decl kRngProps[] = {
     ts::prop_uint("period", "65536", 1, 0xffffffff, "rate limit period (ms)"),
     PCI_PROPS,
 };
-const ts_device_class kNetClass = ts::device_class<NetPci>(kNetProps, TS_STATE_NONE, "pci-bus", true);
-const ts_device_class kBlkClass = ts::device_class<BlkPci>(kBlkProps, TS_STATE_NONE, "pci-bus", true);
-const ts_device_class kRngClass = ts::device_class<RngPci>(kRngProps, TS_STATE_NONE, "pci-bus", true);
+using S = VirtioPciState;
+constexpr std::array kVirtioPciFields = {
+    TS_FIELD_N(S, config, TS_STATE_BYTES, kConfigSize),
+    // The ring state as one block: it is tessera's own layout either way.
+    TS_FIELD_N(S, queues, TS_STATE_BYTES, sizeof(S::queues)),
+    TS_FIELD_N(S, queue_vector, TS_STATE_U16, virtio::kMaxQueues),
+    TS_FIELD(S, driver_features, TS_STATE_U64),
+    TS_FIELD(S, dfselect, TS_STATE_U32),
+    TS_FIELD(S, gfselect, TS_STATE_U32),
+    TS_FIELD(S, queue_sel, TS_STATE_U16),
+    TS_FIELD(S, config_vector, TS_STATE_U16),
+    TS_FIELD(S, status, TS_STATE_U8),
+    TS_FIELD(S, isr, TS_STATE_U8),
+    TS_FIELD(S, generation, TS_STATE_U8),
+    TS_FIELD(S, intx, TS_STATE_U8),
+    TS_FIELD_N(S, msix_table, TS_STATE_BYTES, sizeof(S::msix_table)),
+    TS_FIELD_N(S, msix_pba, TS_STATE_U64, 1),
+};
+template <class T>
+constexpr ts_state_decl virtio_pci_state(const char *name) {
+    return ts::state_decl(name, 1, kVirtioPciFields, ts::post_load_hook<T>, ts::pre_save_hook<T>);
+}
+constexpr ts_state_decl kNetState = virtio_pci_state<NetPci>("virtio-net-pci");
+constexpr ts_state_decl kBlkState = virtio_pci_state<BlkPci>("virtio-blk-pci");
+constexpr ts_state_decl kRngState = virtio_pci_state<RngPci>("virtio-rng-pci");
+const ts_device_class kNetClass = ts::device_class<NetPci>(kNetProps, &kNetState, "pci-bus", true);
+const ts_device_class kBlkClass = ts::device_class<BlkPci>(kBlkProps, &kBlkState, "pci-bus", true);
+const ts_device_class kRngClass = ts::device_class<RngPci>(kRngProps, &kRngState, "pci-bus", true);
 
 constexpr ts::ClassEntry kClasses[] = {
     {"gpex-pcihost", &kGpexClass},

@@ -94,6 +94,42 @@ void VirtioPci::reset_transport() {
     if (dev_) dev_->device_reset();
 }
 
+void VirtioPci::pre_save() {
+    auto raw = cfg.raw();
+    std::copy(raw.begin(), raw.end(), s.config);
+    std::copy(std::begin(qs_), std::end(qs_), s.queues);
+    std::copy(queue_vector_.begin(), queue_vector_.end(), s.queue_vector);
+    s.driver_features = driver_features_;
+    s.dfselect = dfselect_;
+    s.gfselect = gfselect_;
+    s.queue_sel = queue_sel_;
+    s.config_vector = config_vector_;
+    s.status = status_;
+    s.isr = isr_;
+    s.generation = generation_;
+    s.intx = intx_level();
+    msix_.save(s.msix_table, s.msix_pba);
+}
+
+void VirtioPci::post_load() {
+    cfg.load_raw(std::span<const uint8_t, kConfigSize>(s.config));
+    std::copy(std::begin(s.queues), std::end(s.queues), qs_);
+    std::copy(std::begin(s.queue_vector), std::end(s.queue_vector), queue_vector_.begin());
+    driver_features_ = s.driver_features;
+    dfselect_ = s.dfselect;
+    gfselect_ = s.gfselect;
+    queue_sel_ = s.queue_sel;
+    config_vector_ = s.config_vector;
+    status_ = s.status;
+    isr_ = s.isr;
+    generation_ = s.generation;
+    msix_.load(s.msix_table, s.msix_pba);
+    for (auto &q : queues_) q->set_indirect(driver_features_ & virtio::kFIndirectDesc);
+    if (bus) bus->remap(*this);  // the BARs where the loaded config space puts them
+    set_intx(s.intx);
+    if (dev_) dev_->state_loaded();
+}
+
 void VirtioPci::notify_used(unsigned index) {
     if (queue(index).interrupts_suppressed()) return;
     if (msix_.enabled()) return msix_.notify(queue_vector_.at(index));

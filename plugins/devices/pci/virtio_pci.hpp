@@ -11,6 +11,22 @@
 
 namespace pci {
 
+// A virtio-pci function's guest-visible state for snapshots: copied from the
+// transport, config space and MSI-X table before a save, and back after a
+// load (the live copies stay where the code uses them).
+inline constexpr unsigned kMsixMaxVectors = virtio::kMaxQueues + 1;
+struct VirtioPciState {
+    uint8_t config[kConfigSize];
+    virtio::VirtqueueState queues[virtio::kMaxQueues];
+    uint16_t queue_vector[virtio::kMaxQueues];
+    uint64_t driver_features;
+    uint32_t dfselect, gfselect;
+    uint16_t queue_sel, config_vector;
+    uint8_t status, isr, generation, intx;
+    uint8_t msix_table[kMsixMaxVectors * 16];
+    uint64_t msix_pba[1];
+};
+
 class VirtioPci : public ts::Device, public Function, public virtio::Transport {
 public:
     static constexpr unsigned kCapBar = 4, kMsixBar = 1;
@@ -19,7 +35,11 @@ public:
     static constexpr uint32_t kNotifyMultiplier = 4;
     static constexpr uint16_t kNoVector = 0xffff;
 
+    VirtioPciState s{};
+
     explicit VirtioPci(ts_object *obj) : ts::Device(obj) {}
+    void pre_save();
+    void post_load();
     const char *name() const override { return ts::host().object_type(object()); }
 
     // Transport

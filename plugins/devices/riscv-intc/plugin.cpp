@@ -61,7 +61,7 @@ constexpr std::array kMtimerFields = {
     TS_FIELD_N(MtimerState, mtimecmp, TS_STATE_U64, kAclintMaxHarts),
     TS_FIELD(MtimerState, time_delta, TS_STATE_U64),
 };
-constexpr ts_state_decl kMtimerState = ts::state_decl("riscv.aclint.mtimer", 1, kMtimerFields);
+constexpr ts_state_decl kMtimerState = ts::state_decl("riscv.aclint.mtimer", 1, kMtimerFields, ts::post_load_hook<AclintMtimer>);
 const ts_device_class kMtimerClass = ts::device_class<AclintMtimer>(kMtimerProps, &kMtimerState, nullptr, false);
 
 constexpr ts_prop_decl kClintProps[] = {
@@ -74,7 +74,7 @@ constexpr std::array kClintFields = {
     TS_FIELD_N(ClintState, timer.mtimecmp, TS_STATE_U64, kAclintMaxHarts),
     TS_FIELD(ClintState, timer.time_delta, TS_STATE_U64),
 };
-constexpr ts_state_decl kClintState = ts::state_decl("riscv.sifive.clint", 1, kClintFields);
+constexpr ts_state_decl kClintState = ts::state_decl("riscv.sifive.clint", 1, kClintFields, ts::post_load_hook<SifiveClint>);
 const ts_device_class kClintClass = ts::device_class<SifiveClint>(kClintProps, &kClintState, nullptr, false);
 
 constexpr ts::ClassEntry kClasses[] = {

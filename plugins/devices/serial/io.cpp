@@ -168,6 +168,15 @@ void Ns16550a::drain_tx() {
     }
 }
 
+void Ns16550a::post_load() {
+    timeout_timer_.del();
+    tx_timer_.del();
+    if (s.rx_count && fifo_enabled() && !s.timeout_ipending)
+        timeout_timer_.mod(timeout_timer_.now() + 4 * char_time_ns());
+    if (s.tx_count) tx_timer_.mod(tx_timer_.now() + char_time_ns());
+    update_irq();
+}
+
 void Ns16550a::on_tx_retry() {
     drain_tx();
     if (s.tx_count == 0) s.thr_ipending = 1;

@@ -56,6 +56,8 @@ public:
     size_t can_receive() const;
     void receive(std::span<const uint8_t> data);
     void chr_event(int event);
+    // After loadvm: timers follow the loaded FIFOs.
+    void post_load();
 
     // Register accessors (by register index 0..7).
     uint64_t rd_rbr();

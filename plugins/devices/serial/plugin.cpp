@@ -32,7 +32,7 @@ constexpr std::array kFields = {
     TS_FIELD(S, thr_ipending, TS_STATE_U8),
     TS_FIELD(S, timeout_ipending, TS_STATE_U8),
 };
-constexpr ts_state_decl kState = ts::state_decl("ns16550a", 1, kFields);
+constexpr ts_state_decl kState = ts::state_decl("ns16550a", 1, kFields, ts::post_load_hook<Ns16550a>);
 
 const ts_device_class kClass = ts::device_class<Ns16550a>(kProps, &kState, nullptr, false);
 

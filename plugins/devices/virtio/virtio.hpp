@@ -64,6 +64,8 @@ public:
     Virtqueue(VirtqueueState &s, unsigned max_size) : s_(s), max_(max_size) {}
     bool ready() const { return s_.ready && s_.num; }
     unsigned max_size() const { return max_; }
+    // Ring size the driver chose (0 before it set one).
+    unsigned size() const { return s_.num; }
     // The next available chain, or nothing; throws GuestError on a bad ring
     // or chain (loop, index out of range, unreadable memory, ...).
     std::optional<Chain> pop();
@@ -124,6 +126,9 @@ public:
     virtual void driver_ready() {}
     // Device reset (status 0 or machine reset).
     virtual void device_reset() {}
+    // The transport's state was loaded (loadvm): forget buffers taken from
+    // the rings before; the loaded queue indices say what is the device's.
+    virtual void state_loaded() {}
 
     void set_transport(Transport *t) { transport_ = t; }
     Transport *transport() const { return transport_; }

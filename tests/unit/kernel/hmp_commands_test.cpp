@@ -260,3 +260,19 @@ TEST(HmpCommands, HelpForOneCommand) {
 }
 
 }  // namespace
+
+namespace {
+
+// Snapshot commands on a machine without disks: the reference's words.
+TEST(HmpCommands, SnapshotsNeedADisk) {
+    Hmp h([](std::string_view) {});
+    EXPECT_EQ(h.execute("savevm"), "Error: no block device can store vmstate for snapshot\n");
+    EXPECT_EQ(h.execute("savevm s1"), "Error: no block device can store vmstate for snapshot\n");
+    EXPECT_EQ(h.execute("loadvm s1"), "Error: no block device can store vmstate for snapshot\n");
+    EXPECT_EQ(h.execute("info snapshots"), "no block device can store vmstate for snapshot\n");
+    EXPECT_EQ(h.execute("delvm s1"), "");
+    EXPECT_EQ(h.execute("loadvm"), "loadvm: string expected\nTry \"help loadvm\" for more information\n");
+    EXPECT_NE(h.execute("help").find("savevm tag -- save a VM snapshot"), std::string::npos);
+}
+
+}  // namespace

@@ -49,6 +49,10 @@ public:
     uint64_t mtimecmp(unsigned hart) const { return s_.mtimecmp[hart]; }
     void set_mtimecmp(unsigned hart, uint64_t v);
     void reset();
+    // After loadvm: MTIP and the host timers follow the loaded mtimecmp.
+    void post_load() {
+        for (unsigned h = 0; h < timers_.size(); h++) update(h);
+    }
 
 private:
     struct HartTimer {
@@ -95,6 +99,7 @@ public:
     explicit AclintMtimer(ts_object *obj) : Device(obj) {}
     void realize();
     void reset() { core_.reset(); }
+    void post_load() { core_.post_load(); }
     uint64_t read(uint64_t off, unsigned size);
     void write(uint64_t off, unsigned size, uint64_t v);
     uint64_t rd_cmp(unsigned h) { return core_.mtimecmp(h); }
@@ -123,6 +128,7 @@ public:
         swi_.reset();
         timer_.reset();
     }
+    void post_load() { timer_.post_load(); }
     uint64_t read(uint64_t off, unsigned size);
     void write(uint64_t off, unsigned size, uint64_t v);
     uint64_t rd_msip(unsigned h) { return swi_.read(h); }

@@ -43,6 +43,8 @@ public:
     void handle_queue(unsigned index) override;
     void driver_ready() override;
     void device_reset() override { rx_.reset(); }
+    // A held buffer belongs to the state before the load.
+    void state_loaded() override { rx_.reset(); }
 
     // From the port's chardev.
     size_t can_receive();

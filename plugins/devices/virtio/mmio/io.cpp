@@ -177,6 +177,7 @@ void Mmio::reset_device() {
 
 void Mmio::post_load() {
     for (auto &q : queues_) q->set_indirect(s.driver_features & kFIndirectDesc);
+    if (dev_) dev_->state_loaded();
     update_irq();
 }
 

@@ -96,9 +96,10 @@ constexpr ts_prop_decl prop_str(const char *name, const char *def, const char *d
 template <size_t N>
 constexpr ts_state_decl state_decl(const char *name, uint32_t version,
                                    const std::array<ts_state_field, N> &fields,
-                                   ts_status (*post_load)(void *, ts_error *) = nullptr) {
+                                   ts_status (*post_load)(void *, ts_error *) = nullptr,
+                                   void (*pre_save)(void *) = nullptr) {
     return ts_state_decl{sizeof(ts_state_decl), name, version, static_cast<uint32_t>(N),
-                         fields.data(), nullptr, post_load};
+                         fields.data(), pre_save, post_load};
 }
 
 // post_load hook calling T::post_load() on the instance (`self`), e.g. to
@@ -107,6 +108,12 @@ constexpr ts_state_decl state_decl(const char *name, uint32_t version,
 template <class T>
 ts_status post_load_hook(void *self, ts_error *err) {
     return guarded(err, [&] { static_cast<T *>(self)->post_load(); });
+}
+
+// pre_save hook calling T::pre_save() (e.g. to copy live state into T::s).
+template <class T>
+void pre_save_hook(void *self) {
+    contained(T::type_name, [&] { static_cast<T *>(self)->pre_save(); });
 }
 
 // ---- The device base -------------------------------------------------------
@@ -269,8 +276,11 @@ class IrqOut {
 public:
     IrqOut() = default;
     explicit IrqOut(ts_irq *irq) : irq_(irq) {}
+    // Always passed on, even when unchanged: after loadvm the kernel drives
+    // every line to its saved level, so a level remembered here may be stale
+    // (a deduplicated lower() would leave a restored line high).
     void set(bool level) {
-        if (irq_ && level != level_) host().irq_set(irq_, level ? 1 : 0);
+        if (irq_) host().irq_set(irq_, level ? 1 : 0);
         level_ = level;
     }
     void raise() { set(true); }
