@@ -19,12 +19,17 @@
 #include "qom/object.hpp"
 #include "vcpu/vcpu.hpp"
 
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sys/stat.h>
 #include <vector>
 
@@ -388,6 +393,48 @@ int h_type_available(const char *name) {
     return name && (type_find_loaded(name) || plugin_registry().find(name)) ? 1 : 0;
 }
 
+
+// Guest randomness: the host's entropy, or a repeatable xoshiro256** stream
+// seeded by -seed.
+std::mutex g_random_mu;
+bool g_random_seeded = false;
+uint64_t g_random_state[4];
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t next_random() {
+    uint64_t *s = g_random_state;
+    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return r;
+}
+void h_guest_random(void *buf, size_t len) {
+    auto *p = static_cast<uint8_t *>(buf);
+    std::lock_guard g(g_random_mu);
+    if (!g_random_seeded) {
+        while (len) {
+            ssize_t got = getrandom(p, len, 0);
+            if (got <= 0) {
+                if (got < 0 && errno == EINTR) continue;
+                break;
+            }
+            p += got;
+            len -= size_t(got);
+        }
+        return;
+    }
+    while (len) {
+        uint64_t v = next_random();
+        size_t n = std::min(len, sizeof v);
+        std::memcpy(p, &v, n);
+        p += n;
+        len -= n;
+    }
+}
+
 const ts_host kHost = {
     sizeof(ts_host), TESSERA_ABI_MAJOR, TESSERA_ABI_MINOR,
     &g_log_mask, h_log, h_error_report, h_error_set, h_get_capability,
@@ -417,9 +464,22 @@ const ts_host kHost = {
     net::host_net_set_info,
     h_type_available,
     net::host_net_default_mac,
+    h_guest_random,
 };
 
 }  // namespace
+
+void host_set_random_seed(uint64_t seed) {
+    std::lock_guard g(g_random_mu);
+    // splitmix64 spreads the number over the generator's state.
+    for (uint64_t &w : g_random_state) {
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        w = z ^ (z >> 31);
+    }
+    g_random_seeded = true;
+}
 
 const ts_host *host_table_get() { return &kHost; }
 

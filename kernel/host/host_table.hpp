@@ -20,6 +20,9 @@ bool host_machine_powerdown();
 void host_config_set(std::string key, std::string value);
 std::string host_config(std::string_view key);
 ts_region *host_system_memory();
+// -seed: the guest's random bytes (ts_host.guest_random) become a
+// repeatable stream.
+void host_set_random_seed(uint64_t seed);
 ts_address_space *host_system_as();
 void host_set_machine_ram(ts_region *ram);
 class Fdt;

@@ -22,6 +22,26 @@ bool clock_virtual_running();
 // Sets the stopped virtual clock (loadvm); ignored while it runs.
 void clock_virtual_set(int64_t ns);
 
+// -icount: the virtual clock counts executed instructions, 2^shift ns each
+// (shift < 0: auto, adjusted toward real time), so that runs are
+// repeatable. The vCPU executor adds what each slice executed; while every
+// CPU idles it warps the clock to the next deadline (sleep=off) or by the
+// real time slept (sleep=on).
+void clock_icount_enable(int shift, bool sleep);
+bool clock_icount_enabled();
+bool clock_icount_sleep();
+void clock_icount_add(uint64_t insns);
+// Instructions until the virtual clock reaches deadline_ns (at least 1).
+uint64_t clock_icount_budget(int64_t deadline_ns);
+void clock_icount_warp(int64_t ns);
+// shift=auto: one step of the shift toward real time (at most every 100 ms).
+void clock_icount_adjust();
+uint64_t clock_icount_count();
+
+// -rtc clock=vm: the host clock becomes origin_ns plus the virtual clock
+// (it stops with the VM and, under -icount, counts instructions).
+void clock_host_follow_virtual(int64_t origin_ns);
+
 // Offset added to the host clock (-rtc base=...): ns.
 void clock_host_set_offset(int64_t offset_ns);
 int64_t clock_host_offset();

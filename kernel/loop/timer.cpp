@@ -73,6 +73,30 @@ bool ByDeadline::operator()(const Timer *a, const Timer *b) const
 }
 
 bool clock_runs(Clock c) { return c != Clock::Virtual || clock_virtual_running(); }
+// Whether the main loop runs this clock's timers (not the virtual clock's under -icount).
+bool main_loop_runs(Clock c) { return clock_runs(c) && !(c == Clock::Virtual && clock_icount_enabled()); }
+
+int run_expired(Clock c)
+{
+    int ran = 0;
+    // One sample of the clock per pass: a timer re-armed by its callback
+    // for a later time waits for the next pass.
+    int64_t now = clock_ns(c);
+    for (;;) {
+        if (!clock_runs(c))
+            break;
+        TimerCallback cb;
+        void *opaque;
+        {
+            std::lock_guard g(lists().lock);
+            if (!lists().pop_expired(c, now, cb, opaque))
+                break;
+        }
+        cb(opaque);
+        ran++;
+    }
+    return ran;
+}
 }  // namespace
 
 Timer::Timer(Clock clock, TimerCallback cb, void *opaque) : clock_(clock), cb_(cb), opaque_(opaque) {}
@@ -113,7 +137,7 @@ int64_t timers_timeout_ns()
     int64_t best = -1;
     for (int i = 0; i < kClockCount; i++) {
         Clock c = Clock(i);
-        if (!clock_runs(c))
+        if (!main_loop_runs(c))
             continue;
         int64_t deadline;
         {
@@ -132,26 +156,19 @@ int64_t timers_timeout_ns()
 int timers_run_expired()
 {
     int ran = 0;
-    for (int i = 0; i < kClockCount; i++) {
-        Clock c = Clock(i);
-        // One sample of the clock per pass: a timer re-armed by its callback
-        // for a later time waits for the next pass.
-        int64_t now = clock_ns(c);
-        for (;;) {
-            if (!clock_runs(c))
-                break;
-            TimerCallback cb;
-            void *opaque;
-            {
-                std::lock_guard g(lists().lock);
-                if (!lists().pop_expired(c, now, cb, opaque))
-                    break;
-            }
-            cb(opaque);
-            ran++;
-        }
-    }
+    for (int i = 0; i < kClockCount; i++)
+        if (main_loop_runs(Clock(i)))
+            ran += run_expired(Clock(i));
     return ran;
+}
+
+int timers_run_expired_on(Clock c) { return run_expired(c); }
+
+int64_t timers_deadline(Clock c)
+{
+    std::lock_guard g(lists().lock);
+    auto &list = lists().lists[int(c)];
+    return list.empty() ? -1 : TimerLists::deadline(*list.begin());
 }
 
 void timers_set_notify(void (*notify)()) { g_notify.store(notify); }

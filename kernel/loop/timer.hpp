@@ -45,6 +45,10 @@ private:
 int64_t timers_timeout_ns();
 // Run every expired timer (caller holds the BQL). Returns how many ran.
 int timers_run_expired();
+// -icount: the main loop leaves the virtual clock's timers to the vCPU
+// executor, which runs them at instruction-exact points with these.
+int64_t timers_deadline(Clock c);  // earliest armed deadline, -1 if none
+int timers_run_expired_on(Clock c);
 // Called when a deadline moved earlier or the virtual clock restarted; the
 // main loop installs its wakeup here.
 void timers_set_notify(void (*notify)());

@@ -7,6 +7,8 @@
 #include "options/readconfig.hpp"
 #include "qom/object.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <string_view>
@@ -299,6 +301,41 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
                  c.actions.set(k, v);
              }
          }},
+        {"seed", [](Config &c, const std::string &a) {
+             try {
+                 c.seed = parse_uint(a);
+             } catch (const UsageError &) {
+                 throw UsageError("-seed " + a + ": Invalid seed number: " + a);
+             }
+         }},
+        {"icount", [](Config &c, const std::string &a) {
+             KeyVals kv = keyval_for("icount", a, "shift");
+             c.icount = true;
+             for (auto &[k, v] : kv.items) {
+                 if (k == "shift") {
+                     if (v == "auto") {
+                         c.icount_shift = -1;
+                         continue;
+                     }
+                     int n = -1;
+                     if (!v.empty() && v.size() <= 2 && std::all_of(v.begin(), v.end(), ::isdigit)) n = std::stoi(v);
+                     if (n < 0 || n > 10) throw UsageError("-icount " + a + ": icount: Invalid shift value");
+                     c.icount_shift = n;
+                 } else if (k == "sleep") {
+                     try {
+                         c.icount_sleep = parse_bool(v);
+                     } catch (const UsageError &) {
+                         throw UsageError("-icount " + a + ": Parameter 'sleep' expects 'on' or 'off'");
+                     }
+                 } else if (k == "align") {
+                     if (parse_bool(v)) not_implemented("icount", "align=on");
+                 } else if (k == "rr" || k == "rrfile" || k == "rrsnapshot") {
+                     not_implemented("icount", "record/replay (" + k + "=)");
+                 } else {
+                     throw UsageError("-icount " + a + ": Invalid parameter '" + k + "'");
+                 }
+             }
+         }},
         {"rtc", [](Config &c, const std::string &a) {
              KeyVals kv = keyval_for("rtc", a, {});
              for (auto &[k, v] : kv.items) {
@@ -306,7 +343,8 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
                  else if (k == "clock") {
                      if (v != "host" && v != "rt" && v != "vm")
                          throw UsageError("-rtc " + a + ": Parameter 'clock' does not accept value '" + v + "'");
-                     if (v != "host") not_implemented("rtc", "clock=" + v);
+                     if (v == "rt") not_implemented("rtc", "clock=" + v);
+                     c.rtc_clock_vm = v == "vm";
                  } else if (k == "driftfix") {
                      if (v != "none") not_implemented("rtc", "driftfix=" + v);
                  } else throw UsageError("-rtc " + a + ": Invalid parameter '" + k + "'");

@@ -63,6 +63,11 @@ struct Config {
     KeyVals actions;                     // -action
     bool start_paused = false;
     std::string loadvm;  // -loadvm: start from this snapshot
+    // -icount: virtual time from executed instructions (shift -1: auto).
+    bool icount = false, icount_sleep = true;
+    int icount_shift = 3;
+    std::optional<uint64_t> seed;  // -seed
+    bool rtc_clock_vm = false;     // -rtc clock=vm
     std::string name;
     bool debug_threads = false;
     std::string uuid;

@@ -238,6 +238,8 @@ void choose_accel(const Config &cfg) {
                     throw UsageError("-accel tcg," + k + "=" + v + ": Parameter '" + k + "' expects 'on' or 'off'");
                 if (!ok)
                     throw UsageError("-accel tcg," + k + "=" + v + ": property not implemented in tessera yet");
+                if (k == "thread" && v == "multi" && cfg.icount)  // the reference's refusal
+                    throw UsageError("-accel tcg,thread=multi: No MTTCG when icount is enabled");
                 host_config_set("accel." + k, v);
             }
             return;
@@ -462,20 +464,24 @@ int run_machine(Config &cfg) {
     set_guest_error_sink([](std::string_view m) { log_printf(TS_LOG_GUEST_ERROR, "%.*s\n", int(m.size()), m.data()); });
     set_mmio_lock_hooks(mmio_lock, mmio_unlock);
     vcpu_set_thread_names(cfg.debug_threads);
-    if (!cfg.rtc_base.empty() && cfg.rtc_base != "utc") {
+    {
+        // -rtc base: an offset from the host's time, or (clock=vm) an origin
+        // the virtual clock counts from; a given date is exact to the second.
+        int64_t now = clock_ns(Clock::Host), origin = now;
         if (cfg.rtc_base == "localtime") {
-            time_t now = time(nullptr);
+            time_t t = time(nullptr);
             struct tm lt;
-            localtime_r(&now, &lt);
-            clock_host_set_offset(int64_t(lt.tm_gmtoff) * 1000000000);
-        } else {
+            localtime_r(&t, &lt);
+            origin = now + int64_t(lt.tm_gmtoff) * 1000000000;
+        } else if (!cfg.rtc_base.empty() && cfg.rtc_base != "utc") {
             struct tm tm {};
             if (!strptime(cfg.rtc_base.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) &&
                 !strptime(cfg.rtc_base.c_str(), "%Y-%m-%d", &tm))
                 throw UsageError("invalid datetime format\nvalid formats: '2006-06-17T16:01:21' or '2006-06-17'");
-            time_t want = timegm(&tm);
-            clock_host_set_offset((int64_t(want) - int64_t(time(nullptr))) * 1000000000);
+            origin = int64_t(timegm(&tm)) * 1000000000;
         }
+        if (cfg.rtc_clock_vm) clock_host_follow_virtual(origin);
+        else if (origin != now) clock_host_set_offset(origin - now);
     }
 
     std::string board = cfg.machine.get("type");
@@ -590,6 +596,7 @@ int run_machine(Config &cfg) {
     }
     {
         ts_error err{};
+        if (cfg.seed) host_set_random_seed(*cfg.seed);
         if (bc->init(machine->instance, &err) != TS_OK) throw UsageError(err.message);
         machine->realized = true;
     }
@@ -626,6 +633,10 @@ int run_machine(Config &cfg) {
         } catch (const SnapshotError &e) {
             throw UsageError(e.what());
         }
+    }
+    if (cfg.icount) {
+        vcpu_icount_prepare();
+        clock_icount_enable(cfg.icount_shift, cfg.icount_sleep);
     }
     daemonize_ready();
     vcpus_create_threads();

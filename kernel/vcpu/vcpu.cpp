@@ -3,14 +3,19 @@
 #include "log/trace.hpp"
 #include "loop/bql.hpp"
 #include "loop/clock.hpp"
+#include "loop/timer.hpp"
+#include "options/error.hpp"
 #include "qom/object.hpp"
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +31,8 @@ struct Vcpu {
     std::thread thread;
     bool in_exec = false;      // guarded by g_mutex
     bool wake = false;         // guarded by g_mutex
+    bool halted = false;       // -icount: waits for work (executor thread only)
+    const ts_cpu_icount_ops *icount = nullptr;
 };
 
 std::vector<std::unique_ptr<Vcpu>> g_cpus;
@@ -82,7 +89,111 @@ void vcpu_thread(Vcpu *v) {
     }
 }
 
+// ---- -icount: every CPU on one thread, in counted slices -------------------
+
+// Instructions a CPU runs before the next one's turn. Virtual time stands
+// still within a slice (it is what the executed instructions made it), so
+// this is also the clock's resolution while guest code runs.
+constexpr uint64_t kIcountSlice = 4096;
+
+bool icount_debug_stop(Vcpu &v, std::unique_lock<std::mutex> &lk) {
+    g_running = false;
+    if (g_debug_handler) {
+        auto h = g_debug_handler;
+        unsigned idx = v.index;
+        lk.unlock();
+        h(idx);
+        lk.lock();
+    }
+    return true;
+}
+
+// Every CPU idles: move virtual time to the next deadline at once
+// (sleep=off), or let it pass in real time (sleep=on); an interrupt from
+// outside (vcpu_wake) ends the wait.
+void icount_idle(std::unique_lock<std::mutex> &lk) {
+    int64_t deadline = timers_deadline(Clock::Virtual), now = clock_ns(Clock::Virtual);
+    bool woken = false;
+    for (auto &v : g_cpus) woken |= v->wake;
+    if (woken) return;
+    if (!clock_icount_sleep()) {
+        if (deadline >= 0) {
+            clock_icount_warp(deadline - now);
+            return;
+        }
+        // Nothing will ever happen on the virtual clock: wait for the outside.
+        g_cv.wait_for(lk, std::chrono::milliseconds(10));
+        return;
+    }
+    int64_t t0 = clock_ns(Clock::Realtime);
+    auto limit = deadline < 0 ? std::chrono::nanoseconds(10'000'000)
+                              : std::chrono::nanoseconds(std::max<int64_t>(0, deadline - now));
+    g_cv.wait_for(lk, limit);
+    int64_t slept = clock_ns(Clock::Realtime) - t0;
+    if (deadline >= 0) slept = std::min(slept, deadline - now);
+    clock_icount_warp(slept);
+}
+
+void icount_thread() {
+    if (g_thread_names) pthread_setname_np(pthread_self(), "ALL CPUs/TCG");
+    std::unique_lock lk(g_mutex);
+    for (;;) {
+        g_cv.wait(lk, [] { return g_quit || g_running; });
+        if (g_quit) break;
+        bool ran = false;
+        for (auto &vp : g_cpus) {
+            Vcpu &v = *vp;
+            if (!g_running || g_quit) break;
+            if (v.halted) {
+                if (!v.wake) {
+                    lk.unlock();
+                    bool work = v.cls->has_work(v.cpu);
+                    lk.lock();
+                    if (!work && !v.wake) continue;
+                }
+                v.halted = false;
+            }
+            v.wake = false;
+            int64_t deadline = timers_deadline(Clock::Virtual);
+            uint64_t budget = deadline < 0 ? kIcountSlice : std::min(kIcountSlice, clock_icount_budget(deadline));
+            v.in_exec = true;
+            lk.unlock();
+            uint64_t done = 0;
+            ts_cpu_exit r = v.icount->exec_budget(v.cpu, budget, &done);
+            clock_icount_add(done);
+            lk.lock();
+            v.in_exec = false;
+            g_cv.notify_all();
+            ran = true;
+            if (r == TS_CPU_HALTED) v.halted = true;
+            else if (r == TS_CPU_DEBUG && icount_debug_stop(v, lk)) break;
+        }
+        if (g_quit || !g_running) continue;
+        lk.unlock();
+        int64_t deadline = timers_deadline(Clock::Virtual);
+        if (deadline >= 0 && deadline <= clock_ns(Clock::Virtual)) {
+            bql_lock();
+            timers_run_expired_on(Clock::Virtual);
+            bql_unlock();
+        }
+        clock_icount_adjust();
+        lk.lock();
+        if (!ran && g_running && !g_quit) icount_idle(lk);
+    }
+}
+
 }  // namespace
+
+void vcpu_icount_prepare() {
+    for (auto &v : g_cpus) {
+        auto *ops = v->cls->get_capability
+                        ? static_cast<const ts_cpu_icount_ops *>(v->cls->get_capability(v->cpu, TS_CPU_ICOUNT_V1))
+                        : nullptr;
+        if (!ops || ops->size < sizeof(ts_cpu_icount_ops) || !ops->exec_budget)
+            throw UsageError(std::string("-icount: CPU '") + v->obj->path + "' cannot count instructions");
+        v->icount = ops;
+    }
+}
 
 const char *runstate_name(RunState s) {
     switch (s) {
@@ -113,6 +224,10 @@ void *vcpu_instance(unsigned i) { return i < g_cpus.size() ? g_cpus[i]->cpu : nu
 const ts_cpu_class *vcpu_class(unsigned i) { return i < g_cpus.size() ? g_cpus[i]->cls : nullptr; }
 
 void vcpus_create_threads() {
+    if (!g_cpus.empty() && g_cpus.front()->icount) {
+        g_cpus.front()->thread = std::thread(icount_thread);
+        return;
+    }
     for (auto &v : g_cpus) v->thread = std::thread(vcpu_thread, v.get());
 }
 

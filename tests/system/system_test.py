@@ -95,6 +95,74 @@ def case_spike_hello():
         fail("the guest's output is missing")
 
 
+def case_spike_icount():
+    # -icount: virtual time is the instruction count (2^shift ns each), so
+    # the guest's measurements of time against its own work come out the
+    # same in every run, and agree with the shift; with sleep=off a WFI
+    # until a timer 20 s ahead takes no real time.
+    elf = os.path.join(BUILD, "icount.elf")
+    if not os.path.exists(elf):
+        skip("riscv64-unknown-elf-gcc not available: icount.elf was not built")
+
+    def measure(extra):
+        out, _ = run(["-M", "spike", "-smp", "2", "-nographic", "-bios", "none", "-kernel", elf] + extra,
+                     expect_status=0)
+        vals = dict(re.findall(r"^([a-z-]+) (\d+)\r?$", out, re.M))
+        if len(vals) != 7:
+            fail(f"the guest printed {vals}")
+        return {k: int(v) for k, v in vals.items()}
+
+    for shift, jit in ((0, "on"), (2, "on"), (2, "off")):
+        args = ["-icount", f"shift={shift},sleep=off", "-accel", f"tcg,jit={jit}"]
+        a, b = measure(args), measure(args)
+        if a != b:
+            fail(f"two runs with {' '.join(args)} differ: {a} vs {b}")
+        # 10 MHz mtime: a tick is 100 ns, 100 >> shift instructions. Time
+        # stands still within a slice of 4096 instructions.
+        per_tick = 100 >> shift
+        want = a["work-insns"] / per_tick
+        if abs(a["work-ticks"] - want) > 2 * 4096 / per_tick + 2:
+            fail(f"shift={shift}: {a['work-insns']} instructions took {a['work-ticks']} ticks, expected ~{want:.0f}")
+        if a["wfi-late"] > 2 * 4096 / per_tick + 2 or a["mtime"] < 200000000:
+            fail(f"shift={shift}: the 20 s WFI woke {a['wfi-late']} ticks late at mtime {a['mtime']}")
+    # Options as the reference words their refusals.
+    for bad, msg in (("shift=11", "icount: Invalid shift value"), ("3,sleep=maybe", "Parameter 'sleep' expects 'on' or 'off'"),
+                     ("3,foo=1", "Invalid parameter 'foo'")):
+        out, code = run(["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf, "-icount", bad])
+        if code != 1 or msg not in out:
+            fail(f"-icount {bad}: expected '{msg}'")
+    out, code = run(["-M", "spike", "-nographic", "-bios", "none", "-kernel", elf, "-icount", "3",
+                     "-accel", "tcg,thread=multi"])
+    if code != 1 or "No MTTCG when icount is enabled" not in out:
+        fail("-icount with thread=multi should be refused")
+
+
+def case_linux_icount():
+    # The Debian kernel on two harts, booted twice with -icount sleep=off,
+    # -seed and an RTC on the virtual clock: the console transcripts, kernel
+    # timestamps and the RTC's date included, are the same byte for byte.
+    image, initrd = guest()
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = []
+        for i in range(2):
+            path = os.path.join(tmp, f"console{i}.txt")
+            run(["-M", "virt", "-m", "256M", "-smp", "2", "-display", "none", "-monitor", "none",
+                 "-serial", f"file:{path}", "-kernel", image, "-initrd", initrd, "-append", "console=ttyS0",
+                 "-icount", "shift=3,sleep=off", "-seed", "42", "-rtc", "base=2024-01-01T00:00:00,clock=vm"],
+                timeout=300, expect_status=0)
+            with open(path, errors="replace") as f:
+                outs.append(f.read())
+        log(outs[0][-1500:])
+        if "TESSERA-INIT-OK harts=2" not in outs[0]:
+            fail("the guest did not reach /init")
+        if "setting system clock to 2024-01-01T00:00" not in outs[0]:
+            fail("the RTC should start at the -rtc base")
+        if outs[0] != outs[1]:
+            a, b = outs[0].splitlines(), outs[1].splitlines()
+            first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+            fail(f"the two runs differ from line {first + 1}: {a[first:first + 1]} vs {b[first:first + 1]}")
+
+
 def case_spike_hello_rv32():
     elf = os.path.join(BUILD, "hello32.elf")
     if not os.path.exists(elf):
@@ -566,6 +634,8 @@ CASES = {
     "linux-rtc-dtb": case_linux_rtc_dtb,
     "spike-hello": case_spike_hello,
     "spike-hello-rv32": case_spike_hello_rv32,
+    "spike-icount": case_spike_icount,
+    "linux-icount": case_linux_icount,
     "spike-exit-code": case_spike_exit_code,
     "log-dfilter": case_log_dfilter,
     "spike-opensbi": case_spike_opensbi,

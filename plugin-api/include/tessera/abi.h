@@ -25,7 +25,8 @@ extern "C" {
  * tessera.instrument.v1 CPU capability (instrument.h). Plugins built against
  * 1.0 headers still load: the kernel reads appended fields only when a
  * structure's size says they are there.
- * 1.2 added the tessera.block-snapshot.v1 block capability (block.h). */
+ * 1.2 added the tessera.block-snapshot.v1 block capability (block.h), the
+ * tessera.icount.v1 CPU capability (classes.h) and ts_host.guest_random. */
 #define TESSERA_ABI_MAJOR 1
 #define TESSERA_ABI_MINOR 2
 

@@ -85,6 +85,21 @@ typedef struct ts_cpu_class {
     const void *(*get_capability)(void *cpu, const char *id);
 } ts_cpu_class;
 
+/* CPU capability (ABI 1.2): get_capability(cpu, TS_CPU_ICOUNT_V1). Under
+ * -icount the kernel runs every CPU on one thread in slices of counted
+ * instructions, so that virtual time is a function of the instructions
+ * executed and two runs of the same guest are identical. */
+#define TS_CPU_ICOUNT_V1 "tessera.icount.v1"
+
+typedef struct ts_cpu_icount_ops {
+    uint32_t size;
+    /* As exec, but returns TS_CPU_EXIT_REQUEST once `budget` instructions
+     * have executed (or at the first block boundary after); *executed is
+     * how many ran (traps count as one). Must not depend on anything but
+     * guest state and the calls the kernel makes. */
+    ts_cpu_exit (*exec_budget)(void *cpu, uint64_t budget, uint64_t *executed);
+} ts_cpu_icount_ops;
+
 /* TS_KIND_BOARD. The instance is the machine; init builds it: memory map,
  * CPUs, devices, wiring, device tree, firmware and kernel loading. */
 typedef struct ts_board_class {
@@ -126,6 +141,13 @@ typedef struct ts_netdev_class {
     uint32_t size;
     ts_object_class base;
     int64_t (*receive)(void *self, const uint8_t *frame, size_t len);
+    /* Appended (ABI 1.2), read when size covers them; may be NULL.
+     * Can this instance carry frames prefixed with a virtio_net_hdr (a tap
+     * with IFF_VNET_HDR)? Asked when a NIC attaches to it. */
+    int (*vnet_capable)(void *self);
+    /* The link carries vnet-prefixed frames both ways from now on (on=1, see
+     * net.h) or plain frames (0). Called before any frame. */
+    void (*set_vnet)(void *self, int on);
 } ts_netdev_class;
 
 #ifdef __cplusplus

@@ -233,6 +233,12 @@ typedef struct ts_host {
     /* The next default MAC address of the machine (52:54:00:12:34:56, :57, ...
      * as the reference), shared by all NIC models. */
     void (*net_default_mac)(uint8_t mac[6]);
+
+    /* ---- Randomness (ABI 1.2) ---- */
+    /* Random bytes for the guest (device-tree seeds, virtio-rng): the host's
+     * entropy, or a repeatable stream under -seed (with -icount, runs of
+     * the same guest stay identical). */
+    void (*guest_random)(void *buf, size_t len);
 } ts_host;
 
 #define TS_SHUTDOWN_GUEST_POWEROFF 1

@@ -165,8 +165,12 @@ void build_fdt(const Machine &m, const std::string &bootargs) {
     chosen.str("stdout-path", "/soc/serial@" + hex(kUart0.base));
     if (!bootargs.empty()) chosen.str("bootargs", bootargs);
     uint8_t seed[32];
-    if (getrandom(seed, sizeof seed, 0) == ssize_t(sizeof seed))
+    if (h.size > offsetof(ts_host, guest_random) && h.guest_random) {
+        h.guest_random(seed, sizeof seed);  // repeatable under -seed
         h.fdt_set_prop("/chosen", "rng-seed", seed, sizeof seed);
+    } else if (getrandom(seed, sizeof seed, 0) == ssize_t(sizeof seed)) {
+        h.fdt_set_prop("/chosen", "rng-seed", seed, sizeof seed);
+    }
 }
 
 }  // namespace virt

@@ -58,7 +58,11 @@ TEST(Config, Smp) {
 
 TEST(Config, UnimplementedOptionsAreRefusedByName) {
     EXPECT_EQ(error_of({"-spice", "port=5900"}), "-spice: option not implemented in tessera yet");
-    EXPECT_EQ(error_of({"-icount", "shift=1"}), "-icount: option not implemented in tessera yet");
+    EXPECT_EQ(error_of({"-incoming", "tcp:0:4444"}), "-incoming: option not implemented in tessera yet");
+    EXPECT_EQ(error_of({"-icount", "shift=1,align=on"}), "-icount: option not implemented in tessera yet (align=on)");
+    EXPECT_EQ(error_of({"-icount", "11"}), "-icount 11: icount: Invalid shift value");
+    EXPECT_EQ(error_of({"-seed", "x"}), "-seed x: Invalid seed number: x");
+    EXPECT_EQ(build({"-icount", "auto,sleep=off"}).icount_shift, -1);
     // -plugin is implemented (kernel/instrument): parsed here, loaded at machine start.
     Config p = build({"-plugin", "x.so,a=1", "-plugin", "file=x.so,b=2"});
     ASSERT_EQ(p.plugins.size(), 1u);

@@ -68,6 +68,13 @@ uint32_t Rng::fill(const Chain &c, uint64_t max) {
     uint64_t done = 0;
     while (done < want) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(want - done, buf.size()));
+        const ts_host &h = ts::host();
+        if (h.size > offsetof(ts_host, guest_random) && h.guest_random) {  // repeatable under -seed
+            h.guest_random(buf.data(), n);
+            c.write(done, std::span<const uint8_t>(buf.data(), n));
+            done += n;
+            continue;
+        }
         ssize_t got = getrandom(buf.data(), n, 0);
         if (got < 0) {
             if (errno == EINTR) continue;

@@ -212,6 +212,7 @@ const Insn &Hart::fetch(uint64_t pc) {
 
 Exit Hart::run(uint64_t budget) {
     uint64_t since_check = 0;
+    run_count_ = 0;
     request_check();   // state may have changed while we were away (WFI, gdb)
     dbg_.stop = DebugStop{};
     dbg_.hit = false;
@@ -246,18 +247,21 @@ Exit Hart::run(uint64_t budget) {
         if (debug_active()) [[unlikely]] {
             if (run_debug(n, done)) return Exit::Debug;
             budget -= std::min(budget, done);
+            run_count_ += done;
             since_check += done;
             continue;
         }
         if (instr_) [[unlikely]] {   // -plugin: the instrumented loop (instrument.cpp)
             instr_->run(n, done);
             budget -= std::min(budget, done);
+            run_count_ += done;
             since_check += done;
             continue;
         }
         if (engine_ && !trace_blocks) {
             done = engine_->exec(n);
             budget -= std::min(budget, done);
+            run_count_ += done;
             since_check += done;
             continue;
         }
@@ -287,6 +291,7 @@ Exit Hart::run(uint64_t budget) {
             ++done;   // count the attempt against the budget, not instret
         }
         budget -= std::min(budget, done);
+        run_count_ += done;
         since_check += done;
     }
     if (dbg_.hit) {   // the budget ran out on the instruction that hit a watchpoint

@@ -84,6 +84,8 @@ public:
     void reset();
     // Run at most `budget` instructions.
     Exit run(uint64_t budget);
+    // Instructions the last run() executed, overshoot included (-icount).
+    uint64_t run_count() const { return run_count_; }
 
     // ---- thread-safe inputs ----
     void set_irq_line(int n, bool level);
@@ -262,6 +264,7 @@ public:
     ExecEngine *engine_ = nullptr;   // set by the engine itself; null: interpreter
 
     std::atomic<uint64_t> irq_lines_{0};
+    uint64_t run_count_ = 0;
     std::atomic<bool> check_{true};
     std::atomic<bool> kick_{false};
     std::atomic<bool> stop_{false};

@@ -487,20 +487,21 @@ void *cpu_state_base(void *p) {
     return self(p)->hart ? static_cast<void *>(&self(p)->hart->s) : &unrealized;
 }
 
-ts_cpu_exit cpu_exec(void *p) {
+ts_cpu_exit cpu_run(void *p, uint64_t budget, uint64_t *executed) {
     rv::Hart &h = *self(p)->hart;
     t_in_vcpu = true;
     h.trace_blocks = ts::log_enabled(TS_LOG_EXEC | TS_LOG_CPU);
     rv::Exit e = rv::Exit::Budget;
     if (h.instr_) [[unlikely]] h.instr_->exec_begin();
     try {
-        e = h.run(50'000'000);
+        e = h.run(budget);
     } catch (const std::exception &ex) {
         host().error_report("riscv: %s", ex.what());
         t_in_vcpu = false;
         return TS_CPU_SHUTDOWN;
     }
     t_in_vcpu = false;
+    if (executed) *executed = h.run_count();
     if (h.instr_) [[unlikely]] h.instr_->exec_end(e == rv::Exit::Halted);
     switch (e) {
     case rv::Exit::Halted: return TS_CPU_HALTED;
@@ -509,6 +510,11 @@ ts_cpu_exit cpu_exec(void *p) {
     default: return TS_CPU_EXIT_REQUEST;
     }
 }
+
+ts_cpu_exit cpu_exec(void *p) { return cpu_run(p, 50'000'000, nullptr); }
+
+// -icount: the kernel's executor runs each hart for a counted budget.
+const ts_cpu_icount_ops kIcountCap = {sizeof(ts_cpu_icount_ops), cpu_run};
 
 void cpu_kick(void *p) { self(p)->hart->kick(); }
 int cpu_has_work(void *p) { return self(p)->hart->has_work() ? 1 : 0; }
@@ -669,6 +675,7 @@ const void *cpu_get_capability(void *, const char *id) {
     if (std::strcmp(id, TS_RISCV_INFO_V1) == 0) return &kInfoCap;
     if (std::strcmp(id, TS_DEBUG_V1) == 0) return &kDebugCap;
     if (std::strcmp(id, TS_INSTRUMENT_V1) == 0) return rvplugin::instrument_ops();
+    if (std::strcmp(id, TS_CPU_ICOUNT_V1) == 0) return &kIcountCap;
     return nullptr;
 }
 
