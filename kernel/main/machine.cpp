@@ -635,8 +635,10 @@ int run_machine(Config &cfg) {
         }
     }
     if (cfg.icount) {
-        vcpu_icount_prepare();
+        vcpu_single_thread_prepare("-icount");
         clock_icount_enable(cfg.icount_shift, cfg.icount_sleep);
+    } else if (cfg.accel_props.has("thread") && cfg.accel_props.get("thread") == "single") {
+        vcpu_single_thread_prepare("-accel tcg,thread=single");
     }
     daemonize_ready();
     vcpus_create_threads();

@@ -89,12 +89,15 @@ void vcpu_thread(Vcpu *v) {
     }
 }
 
-// ---- -icount: every CPU on one thread, in counted slices -------------------
+// ---- One thread for every CPU, in slices (-icount, -accel tcg,thread=single)
 
-// Instructions a CPU runs before the next one's turn. Virtual time stands
-// still within a slice (it is what the executed instructions made it), so
-// this is also the clock's resolution while guest code runs.
+// Instructions a CPU runs before the next one's turn. Under -icount virtual
+// time stands still within a slice (it is what the executed instructions
+// made it), so this is also the clock's resolution while guest code runs.
 constexpr uint64_t kIcountSlice = 4096;
+// Without -icount, slices long enough to keep the switching cheap (about a
+// millisecond of guest code).
+constexpr uint64_t kSingleSlice = 200'000;
 
 bool icount_debug_stop(Vcpu &v, std::unique_lock<std::mutex> &lk) {
     g_running = false;
@@ -134,8 +137,9 @@ void icount_idle(std::unique_lock<std::mutex> &lk) {
     clock_icount_warp(slept);
 }
 
-void icount_thread() {
+void single_thread() {
     if (g_thread_names) pthread_setname_np(pthread_self(), "ALL CPUs/TCG");
+    const bool counted = clock_icount_enabled();
     std::unique_lock lk(g_mutex);
     for (;;) {
         g_cv.wait(lk, [] { return g_quit || g_running; });
@@ -154,13 +158,16 @@ void icount_thread() {
                 v.halted = false;
             }
             v.wake = false;
-            int64_t deadline = timers_deadline(Clock::Virtual);
-            uint64_t budget = deadline < 0 ? kIcountSlice : std::min(kIcountSlice, clock_icount_budget(deadline));
+            uint64_t budget = kSingleSlice;
+            if (counted) {
+                int64_t deadline = timers_deadline(Clock::Virtual);
+                budget = deadline < 0 ? kIcountSlice : std::min(kIcountSlice, clock_icount_budget(deadline));
+            }
             v.in_exec = true;
             lk.unlock();
             uint64_t done = 0;
             ts_cpu_exit r = v.icount->exec_budget(v.cpu, budget, &done);
-            clock_icount_add(done);
+            if (counted) clock_icount_add(done);
             lk.lock();
             v.in_exec = false;
             g_cv.notify_all();
@@ -169,6 +176,13 @@ void icount_thread() {
             else if (r == TS_CPU_DEBUG && icount_debug_stop(v, lk)) break;
         }
         if (g_quit || !g_running) continue;
+        if (!counted) {
+            // The main loop runs the timers; idle until an interrupt wakes a CPU.
+            bool woken = false;
+            for (auto &v : g_cpus) woken |= v->wake;
+            if (!ran && !woken) g_cv.wait_for(lk, std::chrono::milliseconds(10));
+            continue;
+        }
         lk.unlock();
         int64_t deadline = timers_deadline(Clock::Virtual);
         if (deadline >= 0 && deadline <= clock_ns(Clock::Virtual)) {
@@ -184,13 +198,13 @@ void icount_thread() {
 
 }  // namespace
 
-void vcpu_icount_prepare() {
+void vcpu_single_thread_prepare(const char *what) {
     for (auto &v : g_cpus) {
         auto *ops = v->cls->get_capability
                         ? static_cast<const ts_cpu_icount_ops *>(v->cls->get_capability(v->cpu, TS_CPU_ICOUNT_V1))
                         : nullptr;
         if (!ops || ops->size < sizeof(ts_cpu_icount_ops) || !ops->exec_budget)
-            throw UsageError(std::string("-icount: CPU '") + v->obj->path + "' cannot count instructions");
+            throw UsageError(std::string(what) + ": CPU '" + v->obj->path + "' cannot run in counted slices");
         v->icount = ops;
     }
 }
@@ -225,7 +239,7 @@ const ts_cpu_class *vcpu_class(unsigned i) { return i < g_cpus.size() ? g_cpus[i
 
 void vcpus_create_threads() {
     if (!g_cpus.empty() && g_cpus.front()->icount) {
-        g_cpus.front()->thread = std::thread(icount_thread);
+        g_cpus.front()->thread = std::thread(single_thread);
         return;
     }
     for (auto &v : g_cpus) v->thread = std::thread(vcpu_thread, v.get());

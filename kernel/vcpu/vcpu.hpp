@@ -21,9 +21,11 @@ ts_object *vcpu_object(unsigned i);
 void *vcpu_instance(unsigned i);
 const ts_cpu_class *vcpu_class(unsigned i);
 
-// -icount: every CPU must offer tessera.icount.v1 (UsageError otherwise);
-// vcpus_create_threads then makes one thread running them all in turn.
-void vcpu_icount_prepare();
+// -icount or -accel tcg,thread=single (what: the option, for messages):
+// every CPU must offer tessera.icount.v1 (UsageError otherwise);
+// vcpus_create_threads then makes one thread running them all in turn (and,
+// under -icount, the virtual clock's timers between the slices).
+void vcpu_single_thread_prepare(const char *what);
 // Starts the threads (they wait until vm_start).
 void vcpus_create_threads();
 // Resume/stop guest execution; stop waits until every vCPU has left exec().

@@ -125,6 +125,11 @@ def case_spike_icount():
             fail(f"shift={shift}: {a['work-insns']} instructions took {a['work-ticks']} ticks, expected ~{want:.0f}")
         if a["wfi-late"] > 2 * 4096 / per_tick + 2 or a["mtime"] < 200000000:
             fail(f"shift={shift}: the 20 s WFI woke {a['wfi-late']} ticks late at mtime {a['mtime']}")
+    # thread=single without -icount: both harts on one thread, real time.
+    out, _ = run(["-M", "spike", "-smp", "2", "-nographic", "-bios", "none", "-kernel",
+                  os.path.join(BUILD, "hello.elf"), "-accel", "tcg,thread=single"], expect_status=0)
+    if "fib(20) = 06765" not in out:
+        fail("thread=single: the guest's output is missing")
     # Options as the reference words their refusals.
     for bad, msg in (("shift=11", "icount: Invalid shift value"), ("3,sleep=maybe", "Parameter 'sleep' expects 'on' or 'off'"),
                      ("3,foo=1", "Invalid parameter 'foo'")):
