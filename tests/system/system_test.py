@@ -556,6 +556,12 @@ def case_linux_savevm():
             with vm.cv:
                 return [int(l.split()[1]) for l in vm.lines[start:] if l and l.startswith("TESSERA-TICK ")]
 
+        def finish(vm, q, what):
+            q.cmd("quit")
+            vm.p.wait(timeout=30)
+            if any(l and l.startswith("TESSERA-SNAP-MISMATCH") for l in vm.lines):
+                fail(f"the disk and RAM disagreed after {what}")
+
         def wait_ticks(vm, start, n, timeout=60):
             end = time.time() + timeout
             while len(ticks_after(vm, start)) < n:
@@ -590,12 +596,9 @@ def case_linux_savevm():
             if hmp(q, "loadvm nope").strip() != "Error: Snapshot 'nope' does not exist in one or more devices":
                 fail("loadvm of an unknown snapshot: wrong message")
             hmp(q, "savevm s2")
-            q.cmd("quit")
-            vm.p.wait(timeout=30)
+            finish(vm, q, "loadvm")
         finally:
             vm.stop()
-        if any(l and l.startswith("TESSERA-SNAP-MISMATCH") for l in vm.lines):
-            fail("the disk and RAM disagreed after loadvm")
         for d in (disk, disk2):
             chk = subprocess.run(["qemu-img", "check", d], capture_output=True, text=True)
             log(chk.stdout.strip())
@@ -619,12 +622,9 @@ def case_linux_savevm():
             info = hmp(q, "info snapshots")
             if re.search(r"\bs1\b", info) or not re.search(r"\bs2\b", info):
                 fail(f"after delvm s1, info snapshots should list s2 only: {info!r}")
-            q.cmd("quit")
-            vm.p.wait(timeout=30)
+            finish(vm, q, "-loadvm")
         finally:
             vm.stop()
-        if any(l and l.startswith("TESSERA-SNAP-MISMATCH") for l in vm.lines):
-            fail("the disk and RAM disagreed after -loadvm")
         bad = subprocess.run([TESSERA] + args + ["-loadvm", "nope"], capture_output=True, text=True, timeout=60)
         if bad.returncode != 1 or "Snapshot 'nope' does not exist in one or more devices" not in bad.stderr:
             fail(f"-loadvm nope: expected one error line and status 1, got {bad.returncode}: {bad.stderr!r}")

@@ -224,23 +224,29 @@ void Image::vmstate_read(const std::string &key, uint64_t pos, std::span<uint8_t
     std::swap(active, l1_);
 }
 
+// One reference less for the L2 table of L1 entry `e` (index i) and every
+// cluster it names.
+void Image::release_l2_tree(uint64_t i, uint64_t e) {
+    uint64_t l2 = e & kOffsetMask, cs = h_.cluster_size();
+    if (!l2) return;
+    check_l2_offset(i, l2);
+    for (uint64_t entry : l2_->get(l2).entries) {
+        if (entry & kCompressed) {
+            uint64_t off, len;
+            compressed_range(entry, off, len);
+            refs_->free_later(off, len);
+        } else if (uint64_t d = entry & kOffsetMask) {
+            refs_->free_later(d, cs);
+        }
+    }
+    refs_->free_later(l2, cs);
+}
+
 // The active tables forget the VM state area (the snapshots keep theirs).
 void Image::drop_vmstate() {
-    uint64_t first = l1_entries_for(h_.size, h_.cluster_bits), cs = h_.cluster_size();
-    for (uint64_t i = first; i < l1_.size(); i++) {
-        uint64_t l2 = l1_[i] & kOffsetMask;
-        if (!l2) continue;
-        check_l2_offset(i, l2);
-        for (uint64_t e : l2_->get(l2).entries) {
-            if (e & kCompressed) {
-                uint64_t off, len;
-                compressed_range(e, off, len);
-                refs_->free_later(off, len);
-            } else if (uint64_t d = e & kOffsetMask) {
-                refs_->free_later(d, cs);
-            }
-        }
-        refs_->free_later(l2, cs);
+    for (uint64_t i = l1_entries_for(h_.size, h_.cluster_bits); i < l1_.size(); i++) {
+        if (!(l1_[i] & kOffsetMask)) continue;
+        release_l2_tree(i, l1_[i]);
         l1_[i] = 0;
         l1_dirty_ = true;
     }
@@ -326,21 +332,7 @@ void Image::snapshot_delete(const std::string &key) {
     // The table without it goes first; then its references go.
     write_snapshot_table(std::move(snaps));
     std::vector<uint64_t> l1 = read_l1(s.l1_offset, s.l1_size);
-    for (size_t k = 0; k < l1.size(); k++) {
-        uint64_t l2 = l1[k] & kOffsetMask;
-        if (!l2) continue;
-        check_l2_offset(k, l2);
-        for (uint64_t e : l2_->get(l2).entries) {
-            if (e & kCompressed) {
-                uint64_t off, len;
-                compressed_range(e, off, len);
-                refs_->free_later(off, len);
-            } else if (uint64_t d = e & kOffsetMask) {
-                refs_->free_later(d, h_.cluster_size());
-            }
-        }
-        refs_->free_later(l2, h_.cluster_size());
-    }
+    for (size_t k = 0; k < l1.size(); k++) release_l2_tree(k, l1[k]);
     if (s.l1_size) refs_->free_later(s.l1_offset, uint64_t(s.l1_size) * 8);
     flush();  // applies the frees
     fix_copied_flags();

@@ -45,14 +45,22 @@ private:
     int fd_;
 };
 
-// `qemu-img check` output when it finds anything (for the failure message).
-std::string check_report(const std::string &img) {
-    FILE *p = popen(("qemu-img check " + img + " 2>&1").c_str(), "r");
+// What a shell command prints (stdout and stderr), and its exit status.
+std::string output_of(const std::string &cmd, int *status = nullptr) {
+    FILE *p = popen((cmd + " 2>&1").c_str(), "r");
     std::string out;
     char line[512];
     while (p && fgets(line, sizeof line, p)) out += line;
     int r = p ? pclose(p) : -1;
-    return WIFEXITED(r) && WEXITSTATUS(r) == 0 ? "" : out;
+    if (status) *status = WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+    return out;
+}
+
+// `qemu-img check` output when it finds anything (for the failure message).
+std::string check_report(const std::string &img) {
+    int status = 0;
+    std::string out = output_of("qemu-img check " + img, &status);
+    return status == 0 ? "" : out;
 }
 
 int run(const std::string &cmd) {
@@ -233,11 +241,7 @@ TEST_F(Qcow2, InternalSnapshotsInteroperate) {
         EXPECT_EQ(img.snapshots()[0].id, "1");
     }
     EXPECT_EQ(check_report(q), "");
-    FILE *l = popen(("qemu-img snapshot -l " + q).c_str(), "r");
-    char line[512];
-    std::string listing;
-    while (fgets(line, sizeof line, l)) listing += line;
-    pclose(l);
+    std::string listing = output_of("qemu-img snapshot -l " + q);
     EXPECT_NE(listing.find("first"), std::string::npos) << listing;
     // The reference applies ours: the disk as it was at "first".
     ASSERT_EQ(run("cp " + q + " " + path("copy.qcow2")), 0);
@@ -425,11 +429,7 @@ TEST_F(Qcow2, VmStateLivesInSnapshots) {
         img.close();
     }
     EXPECT_EQ(check_report(q), "");
-    FILE *l = popen(("qemu-img snapshot -l " + q).c_str(), "r");
-    char line[512];
-    std::string listing;
-    while (fgets(line, sizeof line, l)) listing += line;
-    pclose(l);
+    std::string listing = output_of("qemu-img snapshot -l " + q);
     EXPECT_NE(listing.find("s1                  3 MiB"), std::string::npos) << listing;
     {
         // Reopened: the state is still there; apply brings back disk and state.
@@ -457,10 +457,7 @@ TEST_F(Qcow2, VmStateLivesInSnapshots) {
     EXPECT_EQ(check_report(q), "");
     // The reference finds no leaked clusters either: every state cluster of
     // s1 went with it.
-    FILE *c = popen(("qemu-img check " + q + " 2>&1").c_str(), "r");
-    std::string out;
-    while (fgets(line, sizeof line, c)) out += line;
-    pclose(c);
+    std::string out = output_of("qemu-img check " + q);
     EXPECT_EQ(out.find("leaked"), std::string::npos) << out;
 }
 
