@@ -2,16 +2,24 @@
 """Network throughput: bulk TCP guest->host and host->guest through user
 networking (virtio-net-pci on -netdev user), on tessera and on
 qemu-system-riscv64 in the same run, with the Debian guest of the system
-tests (tests/system/init-net.sh). Prints MiB/s per direction and the ratio.
+tests (its kernel, busybox and modules; the /init is GUEST_INIT below).
+Prints MiB/s per direction and the ratio.
 
-Guest->host: the guest pipes MB MiB of zeros into `nc` to a host socket; the
-rate is taken on the host from the first byte to the guest's EOF.
+Guest->host is measured twice:
+ - "nc": the guest pipes MB MiB of zeros into busybox `nc` to a host socket;
+   the rate is taken on the host from the first byte to the guest's EOF.
+   busybox nc writes 1 KiB at a time and slirp acks each short segment at
+   once, so this is one 1 KiB round trip per write: it measures how fast the
+   guest runs nc's read/write loop more than the network.
+ - "http": the host fetches an MB MiB file from busybox httpd in the guest
+   (sendfile, so the guest's TCP sends full windows, TSO when offered)
+   through hostfwd; the rate is from the request to the last byte.
 Host->guest: the guest `wget`s MB MiB from a host HTTP server; the rate is
 from the request to the guest saying it is done.
 
 Environment: TESSERA_BUILD (build dir, default build), MB (default 32),
 NIC (default virtio-net-pci)."""
-import http.server, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
+import http.server, os, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("TESSERA_BUILD", os.path.join(ROOT, "build"))
@@ -61,19 +69,73 @@ class Source(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def run_guest(emu, image, initrd, append, timeout=1800):
-    """Boots the guest and returns {marker: time seen} for TX/RX DONE lines."""
+# The guest's /init: network up by DHCP, then the three transfers in turn.
+# Kernel command line: bench.tx=PORT (nc to the host), bench.rx=URL (wget),
+# bench.mb=MB; httpd on :80 serves /srv/blob until the host connects to :81.
+GUEST_INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio_mmio failover net_failover virtio_net; do insmod /lib/modules/$m.ko 2>/dev/null; done
+arg() { for w in $(cat /proc/cmdline); do case $w in "$1"=*) echo "${w#*=}"; return;; esac; done; }
+mb=$(arg bench.mb)
+ip link set lo up
+ip link set eth0 up
+mkdir -p /usr/share/udhcpc /etc /srv
+cat > /usr/share/udhcpc/default.script <<'S'
+#!/bin/sh
+case $1 in bound|renew) ip addr add $ip/${mask:-24} dev $interface; [ -n "$router" ] && ip route add default via ${router%% *};; esac
+S
+chmod +x /usr/share/udhcpc/default.script
+udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script || echo "DHCP FAIL"
+dd if=/dev/zero of=/srv/blob bs=1048576 count=$mb 2>/dev/null
+httpd -p 80 -h /srv && echo "SERVING"
+nc -l -p 81 </dev/null >/dev/null
+echo "HTTP DONE"
+dd if=/dev/zero bs=65536 count=$(( mb * 16 )) 2>/dev/null | nc 10.0.2.2 "$(arg bench.tx)" && echo "TX DONE"
+wget -q -O /dev/null "$(arg bench.rx)" && echo "RX DONE" || echo "RX FAIL"
+echo "NET DONE"
+poweroff -f
+"""
+
+
+def fetch_from_guest(port, done_port, result):
+    """Fetches the guest's /blob through hostfwd, then tells the guest to go on."""
+    t0 = time.perf_counter()
+    n = 0
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/blob", timeout=600) as r:
+        while True:
+            b = r.read(1 << 16)
+            if not b:
+                break
+            n += len(b)
+    result["http"] = (n, time.perf_counter() - t0)
+    socket.create_connection(("127.0.0.1", done_port), timeout=60).close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_guest(emu, image, initrd, append, fwd, done_fwd, timeout=1800):
+    """Boots the guest; returns ({marker: time seen}, {"http": (bytes, seconds)})."""
+    netdev = f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd}-:80,hostfwd=tcp:127.0.0.1:{done_fwd}-:81"
     args = [emu, "-M", "virt", "-m", "512M", "-nographic", "-kernel", image, "-initrd", initrd,
-            "-append", "console=ttyS0 quiet " + append, "-netdev", "user,id=n0", "-device", f"{NIC},netdev=n0"]
+            "-append", "console=ttyS0 quiet " + append, "-netdev", netdev, "-device", f"{NIC},netdev=n0"]
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    seen, tail = {}, []
+    seen, tail, result = {}, [], {}
     end = time.time() + timeout
     for raw in p.stdout:
         line = raw.decode(errors="replace").strip()
         tail = (tail + [line])[-20:]
-        for m in ("NET UP", "TX DONE", "RX DONE", "RX FAIL", "NET DONE"):
+        for m in ("SERVING", "HTTP DONE", "TX DONE", "RX DONE", "RX FAIL", "NET DONE"):
             if line.startswith(m):
                 seen[m] = time.perf_counter()
+        if line.startswith("SERVING"):
+            threading.Thread(target=fetch_from_guest, args=(fwd, done_fwd, result), daemon=True).start()
         if "NET DONE" in seen or time.time() > end:
             break
     p.terminate()
@@ -83,7 +145,7 @@ def run_guest(emu, image, initrd, append, timeout=1800):
         p.kill()
     if "NET DONE" not in seen:
         sys.exit(f"{emu}: the guest did not finish:\n" + "\n".join(tail))
-    return seen
+    return seen, result
 
 
 def measure(name, emu, image, initrd):
@@ -91,22 +153,27 @@ def measure(name, emu, image, initrd):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Source)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     Source.started = None
-    seen = run_guest(emu, image, initrd,
-                     f"net.tx={sink.port}:{MB} net.rx=http://10.0.2.2:{httpd.server_address[1]}/blob")
+    seen, result = run_guest(emu, image, initrd,
+                             f"bench.mb={MB} bench.tx={sink.port} bench.rx=http://10.0.2.2:{httpd.server_address[1]}/blob",
+                             free_port(), free_port())
     httpd.shutdown()
-    if sink.t1 is None or sink.bytes != MB << 20 or "RX DONE" not in seen:
-        sys.exit(f"{name}: transfer incomplete (sent {sink.bytes} bytes, {seen})")
+    if sink.t1 is None or sink.bytes != MB << 20 or "RX DONE" not in seen or result.get("http", (0,))[0] != MB << 20:
+        sys.exit(f"{name}: transfer incomplete (nc sent {sink.bytes} bytes, http {result}, {seen})")
     tx = sink.bytes / (1 << 20) / (sink.t1 - sink.t0)
+    txh = MB / result["http"][1]
     rx = MB / (seen["RX DONE"] - Source.started)
-    print(f"{name:28s} guest->host {tx:8.2f} MiB/s   host->guest {rx:8.2f} MiB/s", flush=True)
-    return tx, rx
+    print(f"{name:24s} guest->host nc {tx:7.2f}  http {txh:7.2f} MiB/s   host->guest {rx:7.2f} MiB/s", flush=True)
+    return tx, txh, rx
 
 
 def main():
     if not os.path.exists(TESSERA):
         sys.exit(f"no tessera at {TESSERA} (set TESSERA_BUILD)")
     with tempfile.TemporaryDirectory() as tmp:
-        r = subprocess.run(["bash", os.path.join(SYSTEM, "make-guest.sh"), tmp, os.path.join(SYSTEM, "init-net.sh")])
+        init = os.path.join(tmp, "init-bench.sh")
+        with open(init, "w") as f:
+            f.write(GUEST_INIT)
+        r = subprocess.run(["bash", os.path.join(SYSTEM, "make-guest.sh"), tmp, init])
         if r.returncode != 0:
             sys.exit("the Debian guest is not available (see tests/system/make-guest.sh)")
         image, initrd = os.path.join(tmp, "Image"), os.path.join(tmp, "initrd.cpio.gz")
@@ -117,7 +184,8 @@ def main():
             print("qemu-system-riscv64 not installed: no comparison")
             return
         q = measure("qemu-system-riscv64", qemu, image, initrd)
-        print(f"{'ratio tessera/reference':28s} guest->host {t[0] / q[0]:8.2f}x        host->guest {t[1] / q[1]:8.2f}x")
+        print(f"{'ratio tessera/reference':24s} guest->host nc {t[0] / q[0]:6.2f}x  http {t[1] / q[1]:6.2f}x        "
+              f"host->guest {t[2] / q[2]:6.2f}x")
 
 
 if __name__ == "__main__":

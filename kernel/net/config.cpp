@@ -7,6 +7,7 @@
 
 #include <tessera/classes.h>
 
+#include <cstddef>
 #include <map>
 #include <memory>
 
@@ -70,6 +71,11 @@ Client &create_netdev(const std::string &type, const std::string &id, const KeyV
     c.receive = [nc, inst](std::span<const uint8_t> f) {
         if (nc->receive) nc->receive(inst, f.data(), f.size());
     };
+    // virtio-net headers (appended to the class in ABI 1.2).
+    if (nc->size >= offsetof(ts_netdev_class, set_vnet) + sizeof(nc->set_vnet) && nc->vnet_capable && nc->set_vnet) {
+        c.vnet_capable = [nc, inst] { return nc->vnet_capable(inst) != 0; };
+        c.set_vnet = [nc, inst](bool on) { nc->set_vnet(inst, on); };
+    }
     object_realize(o);
     return c;
 }
@@ -199,7 +205,10 @@ ts_net_client *host_nic_attach(ts_object *obj, const char *prop_name, const ts_n
             if (ops->receive)
                 nic.receive = [ops, opaque](std::span<const uint8_t> f) { ops->receive(opaque, f.data(), f.size()); };
             if (ops->link_changed) nic.link_changed = [ops, opaque](bool up) { ops->link_changed(opaque, up); };
+            if (ops->size >= offsetof(ts_net_nic_ops, set_vnet) + sizeof(ops->set_vnet) && ops->set_vnet)
+                nic.set_vnet = [ops, opaque](bool on) { ops->set_vnet(opaque, on); };
         }
+        negotiate_vnet(nic);
         out = &nic;
     });
     return out;

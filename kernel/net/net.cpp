@@ -21,6 +21,7 @@ int64_t wall_ns() {
 
 void capture(Client &c, std::span<const uint8_t> frame) {
     if (c.dumps.empty()) return;
+    if (c.vnet) frame = frame.subspan(std::min(frame.size(), kVnetHdrLen));  // the pcap has the frame only
     const int64_t t = wall_ns();
     for (auto &d : c.dumps) d->write(frame, t);
 }
@@ -80,6 +81,17 @@ void connect(Client &a, Client &b) {
     if (b.peer) throw UsageError("Property 'netdev' can't take value '" + b.name + "', it's in use");
     a.peer = &b;
     b.peer = &a;
+}
+
+bool negotiate_vnet(Client &nic) {
+    Client *nd = nic.peer;
+    if (!nd || nd->kind != ClientKind::Netdev || !nic.set_vnet || !nd->set_vnet || !nd->vnet_capable ||
+        !nd->vnet_capable())
+        return false;
+    nic.vnet = nd->vnet = true;
+    nd->set_vnet(true);
+    nic.set_vnet(true);
+    return true;
 }
 
 Hub *hub_find(int id) {

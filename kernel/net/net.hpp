@@ -39,6 +39,11 @@ struct ts_net_client {
     std::function<bool()> can_receive;
     std::function<void(std::span<const uint8_t>)> receive;
     std::function<void(bool up)> link_changed;
+    // virtio-net headers on the link (net.h set_vnet): what the client can do,
+    // how it is told, and whether its link carries them (both ends agreed).
+    std::function<bool()> vnet_capable;
+    std::function<void(bool on)> set_vnet;
+    bool vnet = false;
 
     bool link_up = true;
     std::deque<std::vector<uint8_t>> queue;  // frames held while !can_receive()
@@ -67,6 +72,10 @@ void clients_clear();                                   // tests and shutdown
 
 // Links two clients both ways; throws UsageError if either is taken.
 void connect(Client &a, Client &b);
+// A NIC and the netdev it is linked to directly switch their link to
+// vnet-prefixed frames when both can (set_vnet on both); true if they did.
+bool negotiate_vnet(Client &nic);
+inline constexpr size_t kVnetHdrLen = 12;
 // Hub n (created on first use) gets a new port named hub<n>port<k>.
 Client &hub_add_port(int hub_id);
 Hub *hub_find(int id);

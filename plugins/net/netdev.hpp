@@ -13,6 +13,7 @@
 #include <tessera/classes.h>
 #include <tessera/sdk/device.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -74,6 +75,11 @@ private:
 
 namespace detail {
 template <class T> concept HasRealize = requires(T &t) { t.realize(); };
+// A backend that can carry virtio-net headers (net.h set_vnet).
+template <class T> concept HasVnet = requires(T &t) {
+    { t.vnet_capable() } -> std::convertible_to<bool>;
+    t.set_vnet(true);
+};
 }
 
 template <class T>
@@ -102,6 +108,16 @@ constexpr ts_netdev_class netdev_class(std::span<const ts_prop_decl> props) {
         ts::guarded(nullptr, [&] { static_cast<T *>(self)->receive(std::span<const uint8_t>(frame, len)); });
         return r;
     };
+    if constexpr (detail::HasVnet<T>) {
+        c.vnet_capable = [](void *self) -> int {
+            int r = 0;
+            ts::guarded(nullptr, [&] { r = static_cast<T *>(self)->vnet_capable(); });
+            return r;
+        };
+        c.set_vnet = [](void *self, int on) {
+            ts::guarded(nullptr, [&] { static_cast<T *>(self)->set_vnet(on != 0); });
+        };
+    }
     return c;
 }
 

@@ -7,9 +7,10 @@
  *  - to a NIC: the ts_net_nic_ops receive() below. When the NIC's
  *    can_receive() says no, the kernel queues the frame (bounded) and
  *    delivers it after the NIC calls host->net_flush().
- * Frames are whole Ethernet frames without FCS and without any virtio-net
- * header; netdevs that negotiate offloads are not supported yet, so NICs
- * must not offer checksum/segmentation offloads to the guest.
+ * Frames are whole Ethernet frames without FCS and, unless set_vnet below
+ * said otherwise, without any virtio-net header: a NIC that offers
+ * checksum/segmentation offloads to its guest does that work itself then,
+ * and only finished, link-sized frames go to net_send.
  * All calls happen with the kernel lock held. */
 #ifndef TESSERA_NET_H
 #define TESSERA_NET_H
@@ -28,6 +29,13 @@ typedef struct ts_net_nic_ops {
     void (*receive)(void *opaque, const uint8_t *frame, size_t len);
     /* The link went up (1) or down (0) (set_link in the monitor). May be NULL. */
     void (*link_changed)(void *opaque, int up);
+    /* Appended (ABI 1.2); may be NULL. The kernel calls it when the NIC
+     * attaches to a netdev that can carry virtio-net headers (vnet_capable in
+     * classes.h): from then on every frame on the link, both ways, starts
+     * with a 12-byte struct virtio_net_hdr (virtio 1.x layout, little endian,
+     * num_buffers 0) and may be a GSO frame or carry a partial checksum; the
+     * NIC finishes what its guest did not negotiate. */
+    void (*set_vnet)(void *opaque, int on);
 } ts_net_nic_ops;
 
 #ifdef __cplusplus

@@ -61,6 +61,7 @@ const ts_device_class kRngClass = ts::device_class<Rng>(kRngProps, TS_STATE_NONE
 constexpr ts_prop_decl kNetProps[] = {
     ts::prop("netdev", TS_PROP_NETDEV, nullptr, "the netdev backend"),
     ts::prop("mac", TS_PROP_MACADDR, nullptr, "MAC address (default 52:54:00:12:34:56, :57, ...)"),
+    VIRTIO_NET_OFFLOAD_PROPS,
 };
 const ts_device_class kNetClass = ts::device_class<Net>(kNetProps, TS_STATE_NONE, "virtio-bus", true);
 

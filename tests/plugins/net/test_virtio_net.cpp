@@ -2,9 +2,12 @@
 // virtio-net-pci, driven through the fake host with net entries added.
 #include "../devices/device_test.hpp"
 
+#include "packets.hpp"
+
 #include <tessera/net.h>
 
 #include <cstring>
+#include <utility>
 
 namespace {
 
@@ -15,6 +18,16 @@ struct FakeNet {
     std::vector<std::vector<uint8_t>> sent;
     std::string info;
     int flushes = 0;
+    // The device's bottom half (receive coalescing ends a burst in it).
+    ts_bh_cb bh = nullptr;
+    void *bh_opaque = nullptr;
+    int bh_scheduled = 0;
+    // Frames the backend answers with at once (as slirp does), per frame sent.
+    std::vector<std::vector<uint8_t>> answers;
+    void run_bh() {
+        bh_scheduled = 0;
+        if (bh) bh(bh_opaque);
+    }
 } g_net;
 ts_net_client *const kClient = reinterpret_cast<ts_net_client *>(&g_net);
 
@@ -33,11 +46,19 @@ void install_net(const ts_host *t) {
     };
     h->net_send = [](ts_net_client *, const uint8_t *f, size_t len) {
         g_net.sent.emplace_back(f, f + len);
+        for (auto &a : std::exchange(g_net.answers, {})) g_net.ops->receive(g_net.opaque, a.data(), a.size());
         return TS_OK;
     };
     h->net_flush = [](ts_net_client *) { g_net.flushes++; };
     h->net_link_up = [](ts_net_client *) { return 1; };
     h->net_set_info = [](ts_net_client *, const char *i) { g_net.info = i; };
+    h->bh_new = [](ts_bh_cb cb, void *opaque) {
+        g_net.bh = cb;
+        g_net.bh_opaque = opaque;
+        return reinterpret_cast<ts_bh *>(&g_net);
+    };
+    h->bh_schedule = [](ts_bh *) { g_net.bh_scheduled++; };
+    h->bh_free = [](ts_bh *) { g_net.bh = nullptr; };
     h->system_memory = [] { return static_cast<ts_region *>(nullptr); };
     h->region_add = [](ts_region *, uint64_t at, ts_region *r, int) { g_mapped[at] = r; };
     h->region_remove = [](ts_region *, ts_region *r) {
@@ -133,18 +154,31 @@ protected:
     ts_object *mmio = nullptr, *net = nullptr;
 };
 
-constexpr uint64_t kV1 = 1ull << 32, kCsum = 1, kGuestCsum = 2, kMac = 1 << 5, kMrg = 1 << 15, kStatus = 1 << 16;
+constexpr uint64_t kV1 = 1ull << 32, kCsum = 1, kGuestCsum = 2, kMac = 1 << 5, kMrg = 1 << 15, kStatus = 1 << 16,
+                   kGuestTso4 = 1 << 7, kGuestTso6 = 1 << 8, kHostTso4 = 1 << 11, kHostTso6 = 1 << 12,
+                   kHostEcn = 1 << 13;
 
 TEST_F(VirtioNetMmio, IdentityFeaturesAndConfig) {
     make();
     EXPECT_EQ(reg(0x008), 1u);
     set(0x014, 0);
     EXPECT_EQ(reg(0x010) & (kCsum | kGuestCsum | kMac | kMrg | kStatus), kCsum | kGuestCsum | kMac | kMrg | kStatus);
-    EXPECT_EQ(reg(0x010) & (1u << 11), 0u) << "no TSO: frames reach the backend whole";
+    const uint64_t tso = kHostTso4 | kHostTso6 | kHostEcn | kGuestTso4 | kGuestTso6;
+    EXPECT_EQ(reg(0x010) & tso, tso) << "segmentation offloads, done by the device for the backend";
+    EXPECT_EQ(reg(0x010) & (1u << 10 | 1u << 14), 0u) << "no UFO";
     EXPECT_EQ(host->read(mmio, 0x100, 1), 0x52u);
     EXPECT_EQ(host->read(mmio, 0x105, 1), 0xccu);
     EXPECT_EQ(host->read(mmio, 0x106, 2), 1u) << "link up";
     EXPECT_EQ(g_net.info, "model=virtio-net-device,macaddr=52:54:00:aa:bb:cc");
+}
+
+TEST_F(VirtioNetMmio, OffloadPropertiesTurnFeaturesOff) {
+    make({{"mac", "52:54:00:aa:bb:cc"}, {"csum", "off"}, {"guest_tso6", "off"}, {"mrg_rxbuf", "off"}});
+    set(0x014, 0);
+    const uint64_t f = reg(0x010);
+    EXPECT_EQ(f & (kCsum | kHostTso4 | kHostTso6 | kHostEcn), 0u) << "no CSUM, so no TSO either";
+    EXPECT_EQ(f & (kGuestCsum | kGuestTso4), kGuestCsum | kGuestTso4);
+    EXPECT_EQ(f & (kGuestTso6 | kMrg), 0u);
 }
 
 TEST_F(VirtioNetMmio, TransmitStripsHeaderAndCompletesChecksum) {
@@ -192,7 +226,7 @@ TEST_F(VirtioNetMmio, ReceiveWaitsForBuffersThenMergesThem) {
     ASSERT_EQ(used_idx(0), 2);
     EXPECT_EQ(used_len(0, 0), 48u);
     EXPECT_EQ(used_len(0, 1), 82u - 48u);
-    EXPECT_EQ(peek<uint8_t>(kBuf), 2) << "DATA_VALID with GUEST_CSUM";
+    EXPECT_EQ(peek<uint8_t>(kBuf), 0) << "not TCP/UDP: no DATA_VALID";
     EXPECT_EQ(peek<uint16_t>(kBuf + 10), 2) << "num_buffers";
     std::vector<uint8_t> got(ram(kBuf + 12), ram(kBuf + 48));
     got.insert(got.end(), ram(kBuf + 0x100), ram(kBuf + 0x100 + 34));
@@ -200,14 +234,29 @@ TEST_F(VirtioNetMmio, ReceiveWaitsForBuffersThenMergesThem) {
     EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 0);
 }
 
-TEST_F(VirtioNetMmio, FrameTooBigForTheBuffersIsDroppedAndBuffersKept) {
+TEST_F(VirtioNetMmio, FrameTooBigForTheBuffersWaitsForMore) {
     make();
     init(kV1 | kMac | kMrg);
     add_chain(0, 0, {{kBuf, 32, F_WRITE}});
     auto f = frame(100, 3);
     g_net.ops->receive(g_net.opaque, f.data(), f.size());
     EXPECT_EQ(used_idx(0), 0);
-    EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 1) << "the buffer went back to the ring";
+    EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 0) << "held: later frames queue behind it";
+    for (uint16_t i = 1; i < 4; i++) add_chain(0, i, {{kBuf + 0x100u * i, 32, F_WRITE}});
+    set(0x050, 0);
+    ASSERT_EQ(used_idx(0), 4);
+    EXPECT_EQ(peek<uint16_t>(kBuf + 10), 4) << "num_buffers";
+    EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 0) << "no buffers left";
+}
+
+TEST_F(VirtioNetMmio, FrameLargerThanTheWholeRingIsDroppedAndBuffersKept) {
+    make();
+    init(kV1 | kMac | kMrg);
+    for (uint16_t i = 0; i < kNum; i++) add_chain(0, i, {{kBuf + 0x100u * i, 32, F_WRITE}});
+    auto f = frame(300, 3);
+    g_net.ops->receive(g_net.opaque, f.data(), f.size());
+    EXPECT_EQ(used_idx(0), 0);
+    EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 1) << "the buffers went back to the ring";
 }
 
 TEST_F(VirtioNetMmio, LinkDownShowsInConfigAndInterrupts) {
@@ -217,6 +266,247 @@ TEST_F(VirtioNetMmio, LinkDownShowsInConfigAndInterrupts) {
     EXPECT_EQ(host->read(mmio, 0x106, 2), 0u);
     EXPECT_EQ(reg(0x060) & 2, 2u) << "configuration change interrupt";
     EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 0);
+}
+
+TEST_F(VirtioNetMmio, TsoFramesAreSegmentedForTheBackend) {
+    make();
+    init(kV1 | kMac | kCsum | kHostTso4 | kHostTso6);
+    pkt::Spec s;
+    s.flags = 0x18;
+    s.payload = pkt::bytes(2500, 7);
+    auto f = pkt::build(s);
+    std::array<uint8_t, 12> hdr{};
+    hdr[0] = 1;     // NEEDS_CSUM
+    hdr[1] = 1;     // TCPV4
+    hdr[2] = 54;    // hdr_len
+    hdr[4] = 0xe8;  // gso_size 1000
+    hdr[5] = 0x03;
+    hdr[6] = 34;    // csum_start
+    hdr[8] = 16;    // csum_offset
+    std::memcpy(ram(kBuf), hdr.data(), 12);
+    std::memcpy(ram(kBuf + 12), f.data(), f.size());
+    add_chain(1, 0, {{kBuf, static_cast<uint32_t>(12 + f.size()), 0}});
+    set(0x050, 1);
+    ASSERT_EQ(g_net.sent.size(), 3u);
+    size_t payload = 0;
+    for (const auto &g : g_net.sent) {
+        EXPECT_TRUE(pkt::ip_ok(g));
+        EXPECT_TRUE(pkt::l4_ok(g, false));
+        payload += g.size() - 54;
+    }
+    EXPECT_EQ(payload, 2500u);
+    EXPECT_EQ(g_net.sent[2].size(), 54u + 500u) << "the short last segment";
+    EXPECT_EQ(used_idx(1), 1);
+}
+
+TEST_F(VirtioNetMmio, TsoTypeNotNegotiatedIsAGuestErrorAndNotSent) {
+    make();
+    init(kV1 | kMac | kCsum | kHostTso4);
+    pkt::Spec s;
+    s.v6 = true;
+    s.payload = pkt::bytes(2500, 7);
+    auto f = pkt::build(s);
+    std::array<uint8_t, 12> hdr{1, 4, 74, 0, 0xe8, 0x03, 54, 0, 16, 0, 0, 0};  // TCPV6
+    std::memcpy(ram(kBuf), hdr.data(), 12);
+    std::memcpy(ram(kBuf + 12), f.data(), f.size());
+    add_chain(1, 0, {{kBuf, static_cast<uint32_t>(12 + f.size()), 0}});
+    set(0x050, 1);
+    EXPECT_TRUE(g_net.sent.empty());
+    EXPECT_EQ(used_idx(1), 1) << "the buffer still comes back";
+}
+
+TEST_F(VirtioNetMmio, ReceivedTcpSegmentsJoinIntoOneGsoFrameAtTheEndOfTheBurst) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum | kGuestTso4);
+    for (uint16_t i = 0; i < 4; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    pkt::Spec s;
+    s.payload = pkt::bytes(3000, 3);
+    auto whole = pkt::build(s);
+    // The backend's segments of 1000 bytes, then an ARP that must come after them.
+    std::vector<std::vector<uint8_t>> segs;
+    for (size_t off = 0; off < 3000; off += 1000) {
+        pkt::Spec t = s;
+        t.seq = s.seq + static_cast<uint32_t>(off);
+        t.payload.assign(s.payload.begin() + static_cast<ptrdiff_t>(off),
+                         s.payload.begin() + static_cast<ptrdiff_t>(off + 1000));
+        segs.push_back(pkt::build(t));
+    }
+    for (auto &g : segs) {
+        ASSERT_EQ(g_net.ops->can_receive(g_net.opaque), 1);
+        g_net.ops->receive(g_net.opaque, g.data(), g.size());
+    }
+    EXPECT_EQ(used_idx(0), 0) << "held until the burst ends";
+    EXPECT_GE(g_net.bh_scheduled, 1);
+    g_net.run_bh();
+    ASSERT_EQ(used_idx(0), 1);
+    EXPECT_EQ(used_len(0, 0), 12u + whole.size());
+    EXPECT_EQ(peek<uint8_t>(kBuf), 2) << "DATA_VALID";
+    EXPECT_EQ(peek<uint8_t>(kBuf + 1), 1) << "GSO TCPV4";
+    EXPECT_EQ(peek<uint16_t>(kBuf + 4), 1000) << "gso_size";
+    EXPECT_EQ(peek<uint16_t>(kBuf + 10), 1) << "num_buffers";
+    std::vector<uint8_t> got(ram(kBuf + 12), ram(kBuf + 12 + whole.size()));
+    EXPECT_EQ(got, whole);
+    EXPECT_EQ(reg(0x060) & 1, 1u);
+
+    // A non-TCP frame ends an open group: both go at once, in order.
+    g_net.ops->receive(g_net.opaque, segs[0].data(), segs[0].size());
+    std::vector<uint8_t> arp(60, 0);
+    arp[12] = 8, arp[13] = 6;
+    g_net.ops->receive(g_net.opaque, arp.data(), arp.size());
+    ASSERT_EQ(used_idx(0), 3);
+    EXPECT_EQ(used_len(0, 1), 12u + segs[0].size());
+    EXPECT_EQ(peek<uint8_t>(kBuf + 0x1000 + 1), 0) << "one segment: a plain frame";
+    EXPECT_EQ(peek<uint8_t>(kBuf + 0x1000), 2) << "its checksum was verified";
+    EXPECT_EQ(used_len(0, 2), 12u + 60u);
+}
+
+TEST_F(VirtioNetMmio, TheFirstAckOfABurstGoesAtOnceLaterOnesMerge) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum | kGuestTso4);
+    for (uint16_t i = 0; i < 4; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    std::vector<std::vector<uint8_t>> acks;
+    for (uint32_t i = 0; i < 4; i++) {
+        pkt::Spec s;
+        s.ack = 1000 + 2000 * i;
+        acks.push_back(pkt::build(s));
+    }
+    g_net.ops->receive(g_net.opaque, acks[0].data(), acks[0].size());
+    EXPECT_EQ(used_idx(0), 1) << "a lone ACK must not wait";
+    for (size_t i = 1; i < 4; i++) g_net.ops->receive(g_net.opaque, acks[i].data(), acks[i].size());
+    EXPECT_EQ(used_idx(0), 1);
+    g_net.run_bh();
+    ASSERT_EQ(used_idx(0), 2) << "the rest of the burst as one ACK";
+    std::vector<uint8_t> got(ram(kBuf + 0x1000 + 12), ram(kBuf + 0x1000 + 12 + acks[3].size()));
+    EXPECT_EQ(got, acks[3]);
+    g_net.ops->receive(g_net.opaque, acks[0].data(), acks[0].size());
+    EXPECT_EQ(used_idx(0), 3) << "after the burst, at once again";
+}
+
+TEST_F(VirtioNetMmio, AnswersDuringTransmitAreOneBurstEndedByIt) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum | kGuestTso4);
+    for (uint16_t i = 0; i < 4; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    for (uint32_t i = 0; i < 3; i++) {
+        pkt::Spec s;
+        s.ack = 1000 + 2000 * i;
+        g_net.answers.push_back(pkt::build(s));
+    }
+    auto last = g_net.answers.back();
+    auto f = frame(60, 1);
+    std::memset(ram(kBuf + 0x8000), 0, 12);
+    std::memcpy(ram(kBuf + 0x8000 + 12), f.data(), f.size());
+    add_chain(1, 0, {{kBuf + 0x8000, 72, 0}});
+    set(0x050, 1);
+    ASSERT_EQ(g_net.sent.size(), 1u);
+    EXPECT_EQ(g_net.bh_scheduled, 0) << "no main-loop round trip";
+    ASSERT_EQ(used_idx(0), 2) << "the first ACK, then the latest of the others";
+    std::vector<uint8_t> got(ram(kBuf + 0x1000 + 12), ram(kBuf + 0x1000 + 12 + last.size()));
+    EXPECT_EQ(got, last);
+}
+
+TEST_F(VirtioNetMmio, WithoutGuestTsoSegmentsGoOneByOneAndBadSumsAreNotMarked) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum);
+    for (uint16_t i = 0; i < 2; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    pkt::Spec s;
+    s.payload = pkt::bytes(1000, 3);
+    auto good = pkt::build(s);
+    auto bad = good;
+    bad.back() ^= 0xff;
+    g_net.ops->receive(g_net.opaque, good.data(), good.size());
+    g_net.ops->receive(g_net.opaque, bad.data(), bad.size());
+    ASSERT_EQ(used_idx(0), 2) << "no coalescing without GUEST_TSO4";
+    EXPECT_EQ(peek<uint8_t>(kBuf), 2);
+    EXPECT_EQ(peek<uint8_t>(kBuf + 0x1000), 0) << "a wrong checksum is left for the guest to find";
+}
+
+TEST_F(VirtioNetMmio, AJoinedFrameLargerThanTheWholeRingGoesAsItsSegments) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum | kGuestTso4);
+    // 8 buffers of 512 bytes: 4 KiB in all, less than the 6 KiB joined frame.
+    for (uint16_t i = 0; i < kNum; i++) add_chain(0, i, {{kBuf + i * 0x400u, 512, F_WRITE}});
+    pkt::Spec s;
+    std::vector<std::vector<uint8_t>> segs;
+    for (uint32_t i = 0; i < 4; i++) {
+        pkt::Spec t = s;
+        t.seq = s.seq + 1400 * i;
+        t.ip_id = static_cast<uint16_t>(s.ip_id + i);  // as segmentation numbers them
+        t.payload = pkt::bytes(1400, static_cast<uint8_t>(i));
+        segs.push_back(pkt::build(t));
+        g_net.ops->receive(g_net.opaque, segs.back().data(), segs.back().size());
+    }
+    g_net.run_bh();
+    // The first segment (12 + 1454 bytes) takes 3 buffers, the second 3; two left.
+    ASSERT_EQ(used_idx(0), 6);
+    EXPECT_EQ(peek<uint8_t>(kBuf + 1), 0) << "plain frames, not GSO";
+    EXPECT_EQ(peek<uint16_t>(kBuf + 10), 3) << "num_buffers";
+    std::vector<uint8_t> got(ram(kBuf + 12), ram(kBuf + 512));
+    got.insert(got.end(), ram(kBuf + 0x400), ram(kBuf + 0x400 + 512));
+    got.insert(got.end(), ram(kBuf + 0x800), ram(kBuf + 0x800 + 1454 - 500 - 512));
+    EXPECT_EQ(got, segs[0]);
+    EXPECT_EQ(g_net.ops->can_receive(g_net.opaque), 0) << "the rest waits for buffers";
+}
+
+// A vnet peer (a tap with IFF_VNET_HDR): headers pass through both ways.
+TEST_F(VirtioNetMmio, WithAVnetPeerTsoFramesGoOutWholeWithTheirHeader) {
+    make();
+    init(kV1 | kMac | kCsum | kHostTso4);
+    ASSERT_NE(g_net.ops->set_vnet, nullptr);
+    g_net.ops->set_vnet(g_net.opaque, 1);
+    pkt::Spec s;
+    s.payload = pkt::bytes(2500, 7);
+    auto f = pkt::build(s);
+    std::array<uint8_t, 12> hdr{1, 1, 54, 0, 0xe8, 0x03, 34, 0, 16, 0, 0, 0};
+    std::memcpy(ram(kBuf), hdr.data(), 12);
+    std::memcpy(ram(kBuf + 12), f.data(), f.size());
+    add_chain(1, 0, {{kBuf, static_cast<uint32_t>(12 + f.size()), 0}});
+    set(0x050, 1);
+    ASSERT_EQ(g_net.sent.size(), 1u) << "not segmented: the tap's kernel does it";
+    std::vector<uint8_t> want(hdr.begin(), hdr.end());
+    want.insert(want.end(), f.begin(), f.end());
+    EXPECT_EQ(g_net.sent[0], want);
+}
+
+// A GSO frame as a vnet tap gives it: DATA_VALID, TCPV4, gso_size 1000.
+std::vector<uint8_t> vnet_gso_frame(std::vector<uint8_t> &plain) {
+    pkt::Spec s;
+    s.payload = pkt::bytes(3000, 5);
+    plain = pkt::build(s);
+    std::vector<uint8_t> in = {2, 1, 54, 0, 0xe8, 0x03, 0, 0, 0, 0, 0, 0};
+    in.insert(in.end(), plain.begin(), plain.end());
+    return in;
+}
+
+TEST_F(VirtioNetMmio, FromAVnetPeerGsoPassesWhenNegotiated) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum | kGuestTso4);
+    g_net.ops->set_vnet(g_net.opaque, 1);
+    for (uint16_t i = 0; i < 2; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    std::vector<uint8_t> f;
+    auto in = vnet_gso_frame(f);
+    g_net.ops->receive(g_net.opaque, in.data(), in.size());
+    ASSERT_EQ(used_idx(0), 1);
+    EXPECT_EQ(peek<uint8_t>(kBuf), 2) << "DATA_VALID as the peer gave it";
+    EXPECT_EQ(peek<uint8_t>(kBuf + 1), 1) << "GSO TCPV4 as the peer gave it";
+    EXPECT_EQ(peek<uint16_t>(kBuf + 4), 1000);
+    EXPECT_EQ(used_len(0, 0), 12u + f.size());
+}
+
+TEST_F(VirtioNetMmio, FromAVnetPeerGsoIsSegmentedForAGuestWithoutTso) {
+    make();
+    init(kV1 | kMac | kMrg | kGuestCsum);
+    g_net.ops->set_vnet(g_net.opaque, 1);
+    for (uint16_t i = 0; i < 4; i++) add_chain(0, i, {{kBuf + i * 0x1000u, 0x1000, F_WRITE}});
+    std::vector<uint8_t> f;
+    auto in = vnet_gso_frame(f);
+    g_net.ops->receive(g_net.opaque, in.data(), in.size());
+    ASSERT_EQ(used_idx(0), 3) << "three segments";
+    for (unsigned i = 0; i < 3; i++) {
+        EXPECT_EQ(peek<uint8_t>(kBuf + i * 0x1000u + 1), 0);
+        std::vector<uint8_t> g(ram(kBuf + i * 0x1000u + 12), ram(kBuf + i * 0x1000u + used_len(0, i)));
+        EXPECT_EQ(g.size(), 54u + 1000u);
+        EXPECT_TRUE(pkt::l4_ok(g, false)) << i;
+    }
 }
 
 TEST_F(VirtioNetMmio, DefaultMacsFollowTheReference) {

@@ -208,4 +208,49 @@ TEST_F(NetTest, FilterDumpSeesBothDirectionsOfANetdev) {
     EXPECT_THROW(add_dump("nope", std::make_shared<PcapWriter>(path)), tessera::UsageError);
 }
 
+TEST_F(NetTest, VnetHeadersOnlyWhenBothEndsOfADirectLinkCan) {
+    Client &nd = client_new(ClientKind::Netdev, "t0", "tap");
+    Client &nic = client_new(ClientKind::Nic, "nic0", "virtio-net-pci");
+    int nd_told = -1, nic_told = -1;
+    bool capable = false;
+    nd.vnet_capable = [&] { return capable; };
+    nd.set_vnet = [&](bool on) { nd_told = on; };
+    nic.set_vnet = [&](bool on) { nic_told = on; };
+    connect(nic, nd);
+    EXPECT_FALSE(negotiate_vnet(nic)) << "the tap opened without IFF_VNET_HDR";
+    EXPECT_EQ(nd_told, -1);
+    capable = true;
+    EXPECT_TRUE(negotiate_vnet(nic));
+    EXPECT_EQ(nd_told, 1);
+    EXPECT_EQ(nic_told, 1);
+    EXPECT_TRUE(nic.vnet && nd.vnet);
+
+    // A NIC on a hub port never gets them (the other ports take plain frames).
+    Client &port = hub_add_port(0);
+    Client &nic2 = client_new(ClientKind::Nic, "nic1", "virtio-net-pci");
+    nic2.set_vnet = [&](bool) { ADD_FAILURE() << "no vnet through a hub"; };
+    connect(nic2, port);
+    EXPECT_FALSE(negotiate_vnet(nic2));
+}
+
+TEST_F(NetTest, FilterDumpLeavesTheVnetHeaderOut) {
+    const std::string path = std::string(TEST_TMPDIR) + "/vnet.pcap";
+    Client &nd = client_new(ClientKind::Netdev, "t0", "tap");
+    Client &nic = client_new(ClientKind::Nic, "nic0", "x");
+    Sink s, be;
+    s.attach(nic);
+    be.attach(nd);
+    nd.vnet_capable = [] { return true; };
+    nd.set_vnet = [](bool) {};
+    nic.set_vnet = [](bool) {};
+    connect(nic, nd);
+    ASSERT_TRUE(negotiate_vnet(nic));
+    add_dump("t0", std::make_shared<PcapWriter>(path));
+    send(nic, frame(1, 12 + 60));
+    ASSERT_EQ(be.got.size(), 1u);
+    EXPECT_EQ(be.got[0].size(), 72u) << "the peer gets the header";
+    auto b = slurp(path);
+    EXPECT_EQ(b.size(), 24u + 16 + 60);
+}
+
 }  // namespace

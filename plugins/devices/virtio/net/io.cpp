@@ -19,29 +19,43 @@ const ts_net_nic_ops kNicOps = {
         ts::contained(Net::type_name, [&] { static_cast<Net *>(o)->receive({f, len}); });
     },
     [](void *o, int up) { ts::contained(Net::type_name, [&] { static_cast<Net *>(o)->link_changed(up != 0); }); },
+    [](void *o, int on) { static_cast<Net *>(o)->set_vnet(on != 0); },
 };
 
 // The reference's default MACs when the kernel does not hand them out.
 unsigned g_mac_index = 0;
 
-constexpr size_t kMaxFrame = 65535 + 14;
+constexpr size_t kMaxFrame = 65535 + 18;  // an IP packet of 64 KiB behind a VLAN tag
 
 }  // namespace
 
-bool complete_checksum(std::span<uint8_t> frame, size_t start, size_t offset) {
-    if (start >= frame.size() || offset + 2 > frame.size() - start) return false;
-    uint32_t sum = 0;
-    for (size_t i = start; i + 1 < frame.size(); i += 2) sum += static_cast<uint32_t>(frame[i] << 8 | frame[i + 1]);
-    if ((frame.size() - start) & 1) sum += static_cast<uint32_t>(frame.back() << 8);
-    // The driver left the pseudo-header sum in the field; it is part of the sum above.
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    const auto c = static_cast<uint16_t>(~sum);
-    frame[start + offset] = static_cast<uint8_t>(c >> 8);
-    frame[start + offset + 1] = static_cast<uint8_t>(c);
-    return true;
+Net::~Net() {
+    if (bh_) ts::host().bh_free(bh_);
 }
 
 void Net::realize() {
+    // The properties exist on both transports; a test host may lack them.
+    struct Switch {
+        const char *prop;
+        uint64_t bits;
+    };
+    static constexpr Switch kSwitches[] = {
+        {"csum", kFCsum | kFHostTso4 | kFHostTso6 | kFHostEcn},  // TSO needs CSUM
+        {"guest_csum", kFGuestCsum | kFGuestTso4 | kFGuestTso6},  // and GUEST_TSO GUEST_CSUM
+        {"host_tso4", kFHostTso4},
+        {"host_tso6", kFHostTso6},
+        {"host_ecn", kFHostEcn},
+        {"guest_tso4", kFGuestTso4},
+        {"guest_tso6", kFGuestTso6},
+        {"mrg_rxbuf", kFMrgRxbuf},
+    };
+    offered_ = kFMac | kFStatus | kFMrgRxbuf | kFCsum | kFGuestCsum | kFHostTso4 | kFHostTso6 | kFHostEcn |
+               kFGuestTso4 | kFGuestTso6;
+    for (const Switch &sw : kSwitches) {
+        int on = 1;
+        if (ts::host().prop_get_bool(object(), sw.prop, &on) == TS_OK && !on) offered_ &= ~sw.bits;
+    }
+    if (!(offered_ & (kFHostTso4 | kFHostTso6))) offered_ &= ~kFHostEcn;
     std::string_view mac = prop_str("mac");
     if (!mac.empty()) {
         unsigned b[6];
@@ -71,10 +85,17 @@ void Net::realize() {
                   ts::host().object_type(object()), mac_[0], mac_[1], mac_[2], mac_[3], mac_[4], mac_[5]);
     ts::host().net_set_info(nc_, info);
     link_up_ = ts::host().net_link_up(nc_) != 0;
+    // Receive coalescing needs to know when a burst ends: a bottom half.
+    if (h.bh_new && h.bh_schedule && h.bh_free)
+        bh_ = h.bh_new([](void *o) { ts::contained(Net::type_name, [&] { static_cast<Net *>(o)->end_of_batch(); }); },
+                       this);
     fill_config();
 }
 
-uint64_t Net::device_features() const { return kFMac | kFStatus | kFMrgRxbuf | kFCsum | kFGuestCsum; }
+uint64_t Net::device_features() const {
+    // Joining received segments needs the bottom half that ends a burst.
+    return bh_ ? offered_ : offered_ & ~(kFGuestTso4 | kFGuestTso6);
+}
 
 void Net::fill_config() {
     std::copy(mac_.begin(), mac_.end(), config_.begin());
@@ -90,41 +111,88 @@ size_t Net::header_len() const {
 
 void Net::link_changed(bool up) {
     link_up_ = up;
+    if (!up) drop_held();
     fill_config();
     if (transport_ && transport_->driver_ok()) transport_->config_changed();
 }
 
 void Net::handle_queue(unsigned index) {
-    if (index == kTx) transmit();
-    else if (index == kRx && nc_) ts::host().net_flush(nc_);  // new buffers: frames held by the kernel can go
+    if (index == kTx) return transmit();
+    if (index != kRx) return;
+    // New buffers: frames held here go first, then those the kernel holds.
+    deliver_held();
+    if (nc_ && held_.empty()) ts::host().net_flush(nc_);
+}
+
+void Net::send_out(std::span<const uint8_t> frame) {
+    if (link_up_ && nc_) ts::host().net_send(nc_, frame.data(), frame.size());
 }
 
 void Net::transmit() {
+    // What the backend answers while we send (slirp acks and sends data
+    // right away) is one burst, ended below without the bottom half.
+    struct TxScope {
+        bool &flag;
+        explicit TxScope(bool &f) : flag(f) { flag = true; }
+        ~TxScope() { flag = false; }
+    };
+    {
+        TxScope scope(in_tx_);
+        transmit_chains();
+    }
+    if (in_burst_) end_of_batch();
+}
+
+void Net::transmit_chains() {
     const size_t hl = header_len();
-    const bool csum = transport_ && (transport_->negotiated_features() & kFCsum);
+    const uint64_t f = transport_ ? transport_->negotiated_features() : 0;
     drain(kTx, [&](const Chain &c) -> uint32_t {
         if (c.out_len < hl || c.out_len - hl > kMaxFrame) {
             ts::guest_error("%s: transmit buffer of %llu bytes", path(), static_cast<unsigned long long>(c.out_len));
             return 0;
         }
-        std::array<uint8_t, 12> hdr{};
-        c.read(0, std::span(hdr.data(), hl));
-        buf_.resize(c.out_len - hl);
-        c.read(hl, buf_);
-        if (csum && (hdr[0] & kHdrNeedsCsum)) {
-            const size_t start = get_le(hdr, 6, 2), off = get_le(hdr, 8, 2);
-            if (!complete_checksum(buf_, start, off))
-                ts::guest_error("%s: checksum offsets %zu+%zu outside a %zu-byte frame", path(), start, off,
-                                buf_.size());
+        std::array<uint8_t, 12> raw{};
+        c.read(0, std::span(raw.data(), hl));
+        const auto hdr = offload::VnetHdr::parse(std::span(raw.data(), hl));
+        if (vnet_) {
+            // The peer takes the header as it is (num_buffers 0 in the
+            // 12-byte form even when the driver's is 10 bytes).
+            buf_.assign(raw.begin(), raw.end());
+            buf_[10] = buf_[11] = 0;
+            buf_.resize(raw.size() + c.out_len - hl);
+            c.read(hl, std::span(buf_).subspan(raw.size()));
+        } else {
+            buf_.resize(c.out_len - hl);
+            c.read(hl, buf_);
         }
-        if (hdr[1] != 0) ts::log_unimp("%s: segmentation offload (gso_type %u) was not negotiated", path(), hdr[1]);
-        if (link_up_ && nc_) ts::host().net_send(nc_, buf_.data(), buf_.size());
+        if (hdr.gso_type != offload::VnetHdr::kGsoNone) {
+            const uint8_t kind = hdr.gso_type & static_cast<uint8_t>(~offload::VnetHdr::kGsoEcn);
+            const bool allowed = (kind == offload::VnetHdr::kGsoTcpv4 && (f & kFHostTso4)) ||
+                                 (kind == offload::VnetHdr::kGsoTcpv6 && (f & kFHostTso6));
+            if (!allowed || ((hdr.gso_type & offload::VnetHdr::kGsoEcn) && !(f & kFHostEcn))) {
+                ts::guest_error("%s: gso_type 0x%x was not negotiated", path(), hdr.gso_type);
+                return 0;
+            }
+            if (vnet_) {
+                send_out(buf_);
+                return 0;
+            }
+            if (!offload::segment(hdr, buf_, [&](std::span<const uint8_t> s) { send_out(s); }))
+                ts::guest_error("%s: a %zu-byte TSO frame does not match its header (gso_size %u)", path(),
+                                buf_.size(), hdr.gso_size);
+            return 0;
+        }
+        if (!vnet_ && (f & kFCsum) && (hdr.flags & offload::VnetHdr::kNeedsCsum) &&
+            !complete_checksum(buf_, hdr.csum_start, hdr.csum_offset))
+            ts::guest_error("%s: checksum offsets %u+%u outside a %zu-byte frame", path(), hdr.csum_start,
+                            hdr.csum_offset, buf_.size());
+        send_out(buf_);
         return 0;
     });
 }
 
 bool Net::can_receive() {
-    if (!transport_ || !transport_->driver_ok() || !link_up_) return false;
+    if (!transport_ || !transport_->driver_ok() || !link_up_ || !held_.empty()) return false;
     try {
         return transport_->queue(kRx).has_avail();
     } catch (const GuestError &e) {
@@ -133,40 +201,182 @@ bool Net::can_receive() {
     }
 }
 
-// One frame into one buffer or, with mergeable buffers, as many as it takes;
-// the header's num_buffers says how many.
+// A frame from the backend. TCP data segments join the open group (sent at
+// the end of the burst); anything else ends the group and goes in order.
 void Net::receive(std::span<const uint8_t> frame) {
+    if (!transport_ || !transport_->driver_ok() || !link_up_) return;
+    const uint64_t f = transport_->negotiated_features();
+    if (vnet_) return receive_vnet(frame, f);
+    if (bh_ && (f & kFGuestCsum) && (f & (kFGuestTso4 | kFGuestTso6))) {
+        const bool v4 = f & kFGuestTso4, v6 = f & kFGuestTso6;
+        if (auto L = offload::Coalescer::candidate(frame, v4, v6)) {
+            if (!group_.append(frame, *L)) {
+                close_group();
+                group_.start(frame, *L);
+                start_burst();
+            }
+            if (group_.closed()) close_group();
+            deliver_held();
+            return;
+        }
+        // Pure ACKs: the first of a burst goes at once (a lone ACK must not
+        // wait), later ones of the burst are merged.
+        if (auto L = offload::Coalescer::ack_candidate(frame, v4, v6); L && in_burst_) {
+            if (!group_.append_ack(frame, *L)) {
+                close_group();
+                group_.start_ack(frame, *L);
+            }
+            deliver_held();
+            return;
+        }
+        close_group();
+        start_burst();
+    }
+    offload::VnetHdr hdr;
+    if (f & kFGuestCsum) {
+        auto L = offload::parse(frame);
+        if (L && offload::l4_checksum_ok(frame, *L)) hdr.flags = offload::VnetHdr::kDataValid;
+    }
+    enqueue(frame, hdr);
+}
+
+// A frame with the peer's header (a vnet tap): what the guest negotiated
+// passes as it is; a GSO type it did not is segmented here, a partial
+// checksum it cannot take is completed.
+void Net::receive_vnet(std::span<const uint8_t> frame, uint64_t f) {
+    if (frame.size() <= 12) return;
+    offload::VnetHdr hdr = offload::VnetHdr::parse(frame.first(12));
+    hdr.num_buffers = 0;
+    std::span<const uint8_t> body = frame.subspan(12);
+    const uint8_t kind = hdr.gso_type & static_cast<uint8_t>(~offload::VnetHdr::kGsoEcn);
+    if (hdr.gso_type != offload::VnetHdr::kGsoNone) {
+        const bool takes = !(hdr.gso_type & offload::VnetHdr::kGsoEcn) &&
+                           ((kind == offload::VnetHdr::kGsoTcpv4 && (f & kFGuestTso4)) ||
+                            (kind == offload::VnetHdr::kGsoTcpv6 && (f & kFGuestTso6)));
+        if (!takes) {
+            offload::VnetHdr sh;
+            if (f & kFGuestCsum) sh.flags = offload::VnetHdr::kDataValid;
+            if (!offload::segment(hdr, body, [&](std::span<const uint8_t> s) { enqueue(s, sh); }))
+                ts::log_unimp("%s: a %zu-byte GSO frame (type 0x%x) from the peer could not be segmented", path(),
+                              body.size(), hdr.gso_type);
+            return;
+        }
+    }
+    if ((hdr.flags & offload::VnetHdr::kNeedsCsum) && !(f & kFGuestCsum)) {
+        std::vector<uint8_t> copy(body.begin(), body.end());
+        complete_checksum(copy, hdr.csum_start, hdr.csum_offset);
+        hdr.flags = 0;
+        return enqueue(copy, hdr);
+    }
+    if (!(f & kFGuestCsum)) hdr.flags &= static_cast<uint8_t>(~offload::VnetHdr::kDataValid);
+    enqueue(body, hdr);
+}
+
+void Net::enqueue(std::span<const uint8_t> frame, const offload::VnetHdr &hdr) {
+    if (held_.empty()) {
+        const Put r = put(frame, hdr);
+        if (r == Put::Failed) return;
+        if (r == Put::Done) return transport_->notify_used(kRx);
+    }
+    held_.push_back({std::vector<uint8_t>(frame.begin(), frame.end()), hdr});
+    deliver_held();
+}
+
+void Net::start_burst() {
+    if (in_burst_) return;
+    in_burst_ = true;
+    // During transmit() the burst ends with it; else when the main loop has
+    // dispatched what woke it (the bottom half runs after that).
+    if (!in_tx_) ts::host().bh_schedule(bh_);
+}
+
+void Net::end_of_batch() {
+    in_burst_ = false;
+    close_group();
+    deliver_held();
+}
+
+void Net::close_group() {
+    if (!group_.active()) return;
+    Held h;
+    h.frame = group_.take(h.hdr);
+    held_.push_back(std::move(h));
+}
+
+void Net::drop_held() {
+    in_burst_ = false;
+    group_.clear();
+    held_.clear();
+}
+
+void Net::deliver_held() {
     if (!transport_) return;
+    bool any = false;
+    while (!held_.empty()) {
+        Held &h = held_.front();
+        const Put r = put(h.frame, h.hdr);
+        if (r == Put::Failed) return drop_held();
+        if (r == Put::NoRoom) break;
+        if (r == Put::TooBig) {
+            // A joined frame larger than every buffer the driver gave:
+            // hand it over as the segments it was made of.
+            Held big = std::move(h);
+            held_.pop_front();
+            std::vector<Held> parts;
+            offload::segment(big.hdr, big.frame, [&](std::span<const uint8_t> s) {
+                offload::VnetHdr ph;
+                ph.flags = offload::VnetHdr::kDataValid;
+                parts.push_back({std::vector<uint8_t>(s.begin(), s.end()), ph});
+            });
+            for (auto it = parts.rbegin(); it != parts.rend(); ++it) held_.push_front(std::move(*it));
+            continue;
+        }
+        held_.pop_front();
+        any = true;
+    }
+    if (any) transport_->notify_used(kRx);
+}
+
+// One frame into one buffer or, with mergeable buffers, as many as it takes;
+// the header's num_buffers says how many. No interrupt here: callers raise
+// one per burst.
+Net::Put Net::put(std::span<const uint8_t> frame, offload::VnetHdr hdr) {
     const uint64_t f = transport_->negotiated_features();
     const bool mrg = f & kFMrgRxbuf;
+    const bool gso = hdr.gso_type != offload::VnetHdr::kGsoNone;
     const size_t hl = header_len();
     Virtqueue &vq = transport_->queue(kRx);
     std::vector<Chain> chains;
     std::vector<uint32_t> written;
     try {
-        size_t total = frame.size() + hl, done = 0;
+        const size_t total = frame.size() + hl;
+        size_t done = 0;
         while (done < total) {
             auto c = vq.pop();
             if (!c) {
-                // Not enough buffers: give them back and drop the frame, as
-                // the reference does when it was told it could receive.
                 vq.unpop(static_cast<unsigned>(chains.size()));
-                ts::guest_error("%s: no receive buffer for a %zu-byte frame", path(), frame.size());
-                return;
+                // Wait for the driver to add buffers, unless even the whole
+                // ring is too small: then a joined frame goes as its
+                // segments and any other is dropped.
+                if (chains.size() < vq.size()) return Put::NoRoom;
+                if (gso) return Put::TooBig;
+                ts::guest_error("%s: a %zu-byte frame is larger than all receive buffers", path(), frame.size());
+                return Put::Done;
             }
             const size_t room = c->in_len;
             if (done == 0 && room < hl) {
                 vq.push(*c, 0);  // unusable: hand it back empty
-                transport_->notify_used(kRx);
                 throw GuestError("receive buffer smaller than the virtio-net header");
             }
-            size_t n = std::min(room, total - done);
+            if (!mrg && gso && room < total) {
+                vq.unpop(1);
+                return Put::TooBig;
+            }
+            const size_t n = std::min(room, total - done);
             if (done == 0) {
-                std::array<uint8_t, 12> hdr{};
-                if (f & kFGuestCsum) hdr[0] = kHdrDataValid;  // the backend's frames carry valid sums
-                if (hl == 12) put_le(hdr, 10, 1, 2);           // num_buffers, fixed below
-                size_t h = std::min(n, hl);
-                c->write(0, std::span<const uint8_t>(hdr.data(), h));
+                hdr.num_buffers = 1;  // fixed below
+                const auto hb = hdr.bytes();
+                c->write(0, std::span<const uint8_t>(hb.data(), hl));
                 if (n > hl) c->write(hl, frame.first(n - hl));
             } else {
                 c->write(0, frame.subspan(done - hl, n));
@@ -184,9 +394,9 @@ void Net::receive(std::span<const uint8_t> frame) {
         vq.push_batch(chains, written);
     } catch (const GuestError &e) {
         transport_->needs_reset(e.what());
-        return;
+        return Put::Failed;
     }
-    transport_->notify_used(kRx);
+    return Put::Done;
 }
 
 }  // namespace virtio
