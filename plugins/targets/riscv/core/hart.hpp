@@ -72,6 +72,9 @@ public:
     virtual void code_dropped(uint64_t pa_page) = 0;
     virtual void code_flushed() = 0;
     virtual void tlb_flushed() = 0;
+    // sfence.vma for one address: translations of that page went away
+    // (an engine caching by virtual address drops what it has of it).
+    virtual void tlb_page_flushed(uint64_t) { tlb_flushed(); }
 };
 
 class Hart {

@@ -258,7 +258,17 @@ void Hart::flush_tlb() {
     if (engine_) engine_->tlb_flushed();
 }
 
-void Hart::sfence_vma(uint64_t, bool) { flush_tlb(); }
+// With an address only that page's translations go (Linux fences page by
+// page when it changes a mapping; a whole flush each time made every later
+// access miss). ASIDs are not cached apart, so rs2 does not narrow it.
+void Hart::sfence_vma(uint64_t va, bool all) {
+    if (all) return flush_tlb();
+    const uint64_t vpn = (va & xmask()) >> 12;
+    // Direct-mapped: the page can only be in its slot of each set.
+    for (auto &set : tlb_) set[vpn & (kTlbSize - 1)] = TlbEntry{};
+    ftlb_[vpn & (ftlb_.size() - 1)] = FetchEntry{};
+    if (engine_) engine_->tlb_page_flushed(va & xmask());
+}
 
 // ---- Slow paths ----------------------------------------------------------------
 
