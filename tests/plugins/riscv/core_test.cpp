@@ -309,6 +309,44 @@ TEST_F(Fixture, SelfModifyingCodeIsSeen) {
     EXPECT_EQ(hart->s.x[10], 2u);
 }
 
+// Another hart's store to code this hart decoded is seen after fence.i (and
+// the decoded page survives fences that changed nothing; an A-B-A rewrite
+// back to the decoded bytes is not mistaken for a change, nor the reverse).
+TEST_F(Fixture, FenceISeesOtherHartsStores) {
+    make();
+    rv::Hart other(bus, cfg);
+    // addi a0,zero,1 ; jal zero,-4 (loops on itself after the first)
+    load({addi(10, 0, 1), 0x0000006f /* jal zero,0 */});
+    hart->run(2);
+    EXPECT_EQ(hart->s.x[10], 1u);
+    // The other hart rewrites the first instruction (its own stores know
+    // nothing of this hart's decoded pages).
+    other.s.x[5] = addi(10, 0, 2);
+    other.s.x[6] = kBase;
+    bus.put32(kBase + 0x1000, sd(5, 6, 0));
+    other.s.pc = kBase + 0x1000;
+    other.run(1);
+    ASSERT_EQ(bus.ram[0], addi(10, 0, 2) & 0xff);
+    hart->fence_i();
+    hart->s.pc = kBase;
+    hart->run(1);
+    EXPECT_EQ(hart->s.x[10], 2u);
+    // Decoded as 2 now; rewritten to 3 and back to 2 before the fence: 2.
+    bus.put32(kBase, addi(10, 0, 3));
+    bus.put32(kBase, addi(10, 0, 2));
+    hart->s.x[10] = 0;
+    hart->fence_i();
+    hart->s.pc = kBase;
+    hart->run(1);
+    EXPECT_EQ(hart->s.x[10], 2u);
+    // Changed and not fenced yet: the old decode may stay; fenced: the new.
+    bus.put32(kBase, addi(10, 0, 4));
+    hart->fence_i();
+    hart->s.pc = kBase;
+    hart->run(1);
+    EXPECT_EQ(hart->s.x[10], 4u);
+}
+
 TEST_F(Fixture, InterruptsRespectEnablesAndDelegation) {
     make();
     hart->s.mtvec = kBase + 0x100 + 1;   // vectored

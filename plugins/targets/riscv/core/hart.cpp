@@ -73,7 +73,19 @@ bool Hart::has_work() const { return (mip_effective() & s.mie) != 0; }
 
 CodePage *Hart::code_page(uint64_t pa_page) {
     auto it = code_.find(pa_page >> 12);
-    if (it != code_.end()) return it->second.get();
+    if (it != code_.end()) {
+        CodePage *p = it->second.get();
+        if (p->epoch != fence_epoch_) [[unlikely]] {
+            // After fence.i: what another hart wrote here since decoding
+            // must now be seen; unchanged bytes keep their decoded slots.
+            if (std::memcmp(p->host, p->bytes.data(), p->bytes.size()) != 0) {
+                for (auto &slot : p->slot) slot.fn = nullptr;
+                std::memcpy(p->bytes.data(), p->host, p->bytes.size());
+            }
+            p->epoch = fence_epoch_;
+        }
+        return p;
+    }
     RamRange rr;
     if (!bus.lookup(pa_page, rr) || pa_page < rr.base || pa_page + 4096 > rr.base + rr.len)
         return nullptr;
@@ -88,6 +100,8 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     page->pa = pa_page;
     page->host = rr.host + (pa_page - rr.base);
     for (auto &slot : page->slot) slot.fn = nullptr;
+    page->epoch = fence_epoch_;
+    std::memcpy(page->bytes.data(), page->host, page->bytes.size());
     CodePage *p = page.get();
     code_.emplace(pa_page >> 12, std::move(page));
     // Stores to this page must now take the slow path, which invalidates it.
@@ -138,7 +152,18 @@ void Hart::flush_code() {
     request_check();
 }
 
-void Hart::fence_i() { flush_code(); }
+// Stores of this hart to decoded pages are seen as they happen (note_store)
+// and DMA drops pages (invalidate_code); what fence.i adds is other harts'
+// stores. Rather than dropping every decoded page (Linux runs fence.i tens
+// of thousands of times while booting), each page compares its bytes on its
+// next use.
+void Hart::fence_i() {
+    if (engine_) engine_->code_flushed();
+    ++fence_epoch_;
+    ++code_gen_;
+    for (auto &f : ftlb_) f = FetchEntry{};
+    request_check();
+}
 
 void Hart::retire_graveyard() {
     constexpr size_t kMaxFree = 512;
@@ -182,6 +207,7 @@ const Insn &Hart::fetch(uint64_t pc) {
         std::memcpy(&lo, page->host + off, 2);
         if ((lo & 3) != 3) {
             decode(*this, lo, 2, slot);
+            std::memcpy(page->bytes.data() + off, &lo, 2);   // what fence.i compares
             if (on_decode) on_decode(hook_opaque, *this, pc, slot);
             return slot;
         }
@@ -189,6 +215,7 @@ const Insn &Hart::fetch(uint64_t pc) {
             uint32_t raw;
             std::memcpy(&raw, page->host + off, 4);
             decode(*this, raw, 4, slot);
+            std::memcpy(page->bytes.data() + off, &raw, 4);
             if (on_decode) on_decode(hook_opaque, *this, pc, slot);
             return slot;
         }

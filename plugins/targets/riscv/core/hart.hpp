@@ -58,6 +58,10 @@ struct CodePage {
     uint64_t pa;           // page base
     const uint8_t *host;   // RAM backing of the page
     std::array<Insn, 2048> slot;
+    // fence.i: the bytes the decoded slots came from, and the fence epoch
+    // they were last checked at (Hart::code_page compares them again).
+    uint64_t epoch;
+    std::array<uint8_t, 4096> bytes;
 };
 
 // An engine that takes over run()'s straight-line execution (the JIT in
@@ -263,6 +267,7 @@ public:
     bool instr_report_ = false;
     bool instr_nocache_ = false;
     uint64_t code_gen_ = 0;
+    uint64_t fence_epoch_ = 0;   // fence.i count: pages older than it are re-checked
 
     ExecEngine *engine_ = nullptr;   // set by the engine itself; null: interpreter
 
