@@ -41,6 +41,7 @@ const std::map<std::string, Handler, std::less<>> &handlers() {
     static const std::map<std::string, Handler, std::less<>> h = {
         {"h", [](Config &c, const std::string &) { c.print_help = true; }},
         {"perfmap", [](Config &c, const std::string &) { c.perfmap = true; }},
+        {"jitdump", [](Config &c, const std::string &) { c.jitdump = true; }},
         {"help", [](Config &c, const std::string &) { c.print_help = true; }},
         {"version", [](Config &c, const std::string &) { c.print_version = true; }},
         {"machine", [](Config &c, const std::string &a) {

@@ -46,6 +46,7 @@ struct Config {
     std::vector<BlockOption> drives;
     bool snapshot = false;
     bool perfmap = false;                // -perfmap: the JIT writes /tmp/perf-<pid>.map
+    bool jitdump = false;                // -jitdump: the JIT writes jit-<pid>.dump for perf
     std::string gdb;                     // -gdb / -s: where the gdbstub listens
     std::vector<std::string> serials;
     struct Monitor {

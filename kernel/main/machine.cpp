@@ -261,6 +261,7 @@ void choose_accel(const Config &cfg) {
 void export_config(const Config &cfg, const std::string &board, const ts_board_class &bc) {
     host_config_set("kernel", cfg.kernel);
     host_config_set("perfmap", cfg.perfmap ? "on" : "");
+    host_config_set("jitdump", cfg.jitdump ? "on" : "");
     host_config_set("initrd", cfg.initrd);
     host_config_set("append", cfg.append);
     host_config_set("dtb", cfg.dtb);

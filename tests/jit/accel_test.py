@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The JIT's command-line controls on a small spike guest: -accel tcg (JIT),
-tcg,jit=off (interpreter), one-insn-per-tb, tb-size, -d out_asm/nochain, and
+tcg,jit=off (interpreter), one-insn-per-tb, tb-size, -perfmap, -jitdump,
+-d out_asm/nochain, and
 one-line errors for bad values. Usage: accel_test.py TESSERA HELLO_ELF TMPDIR"""
 import os, subprocess, sys
 
@@ -44,6 +45,32 @@ if not lines or not all(re.fullmatch(r"[0-9a-f]+ [0-9a-f]+ riscv:0x[0-9a-f]+", l
     fail("-perfmap: the map is missing or malformed")
 if "riscv:0x80000000" not in {l.split()[2] for l in lines}:
     fail("-perfmap: the guest's entry block is not in the map")
+
+# -jitdump: perf's jitdump file (header "JiTD", JIT_CODE_LOAD records named by guest pc).
+import struct
+env = dict(os.environ, TMPDIR=TMP)
+p = subprocess.Popen([TESSERA, "-jitdump"] + SPIKE, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT, env=env)
+out = p.communicate(timeout=60)[0].decode(errors="replace")
+dumpf = os.path.join(TMP, f"jit-{p.pid}.dump")
+data = open(dumpf, "rb").read() if os.path.exists(dumpf) else b""
+if os.path.exists(dumpf):
+    os.remove(dumpf)
+if p.returncode != 0 or WANT not in out:
+    fail("-jitdump: guest output missing")
+if len(data) < 40 or struct.unpack_from("<IIIII", data) != (0x4A695444, 1, 40, 62, 0):
+    fail(f"-jitdump: bad or missing header in {dumpf}")
+names, at = [], 40
+while at + 16 <= len(data):
+    rid, size = struct.unpack_from("<II", data, at)
+    if size < 16 or at + size > len(data):
+        fail("-jitdump: truncated record")
+    if rid == 0:
+        names.append(data[at + 56:data.index(b"\0", at + 56)].decode())
+    at += size
+print(f"$ tessera -jitdump ...: {len(names)} code loads in {dumpf}: {names[:2]}", flush=True)
+if "riscv:0x80000000" not in names:
+    fail("-jitdump: the guest's entry block is not in the dump")
 
 # -d out_asm shows host code for the JIT, nothing for the interpreter.
 for accel, expect in [("tcg", True), ("tcg,jit=off", False)]:

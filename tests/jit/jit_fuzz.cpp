@@ -1,6 +1,8 @@
 // Differential fuzzer: random valid RV64 programs (ALU, M, Zb*, loads/stores to
 // a RAM window and to MMIO, forward branches and jumps, CSR accesses, ecall and
-// illegal-instruction traps, self-modifying stores, fence.i) run through the
+// illegal-instruction traps, self-modifying stores, fence.i, F/D arithmetic,
+// conversions, compares, FP loads/stores with NaNs, infinities, denormals,
+// unboxed singles, every rounding mode, FS off; lr/sc and AMOs) run through the
 // interpreter and through the JIT from identical states. The JIT runs one
 // block at a time; the interpreter then steps to the same point and the full
 // state (registers, pc, CSRs, instret, the data window) must agree.
@@ -20,6 +22,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -72,8 +76,8 @@ uint32_t j_type(int32_t off, unsigned rd) {
 uint32_t u_type(uint32_t imm20, unsigned rd, unsigned op) { return (imm20 << 12) | (rd << 7) | op; }
 
 // Registers with fixed roles: x10 data window, x11 MMIO, x12 code base, x13 jalr
-// base, x14 the word self-modifying code stores.
-constexpr unsigned kFixed[] = {10, 11, 12, 13, 14};
+// base, x14 the word self-modifying code stores, x15 a loop counter.
+constexpr unsigned kFixed[] = {10, 11, 12, 13, 14, 15};
 
 struct Gen {
     std::mt19937_64 rng;
@@ -92,8 +96,96 @@ struct Gen {
     // One unit: an instruction or a short fixed sequence, placed at index i.
     // Branch and jump units skip `skip` whole units forward.
     unsigned skip = 0;
+    // A rounding mode: mostly RNE or dynamic, sometimes the others or invalid.
+    unsigned rm() {
+        static const unsigned pick[] = {0, 0, 7, 7, 7, 1, 1, 2, 3, 4, 5, 6};
+        return pick[u(std::size(pick))];
+    }
+    unsigned fr() { return static_cast<unsigned>(u(32)); }
+
+    // F/D register operations (opcode 0x53), single or double.
+    void emit_fp(std::vector<uint32_t> &p) {
+        const unsigned fmt = static_cast<unsigned>(u(2));
+        auto op = [&](unsigned f5, unsigned rs2, unsigned f3, unsigned rd) {
+            p.push_back(r_type(f5 << 2 | fmt, rs2, fr(), f3, rd, 0x53));
+        };
+        switch (u(16)) {
+        case 0: case 1: case 2: op(static_cast<unsigned>(u(4)), fr(), rm(), fr()); break;   // add sub mul div
+        case 3: op(0x0b, 0, rm(), fr()); break;                                                 // sqrt
+        case 4: op(0x04, fr(), static_cast<unsigned>(u(3)), fr()); break;                       // sgnj*
+        case 5: op(0x05, fr(), static_cast<unsigned>(u(2)), fr()); break;                       // min max
+        case 6: case 7: op(0x14, fr(), static_cast<unsigned>(u(3)), rd()); break;               // feq flt fle
+        case 8: op(0x1c, 0, u(2) ? 1 : 0, rd()); break;                                         // fclass, fmv.x
+        case 9: case 10: op(0x18, static_cast<unsigned>(u(4)), rm(), rd()); break;             // fcvt.{w,wu,l,lu}.f
+        case 11: p.push_back(r_type(0x1a << 2 | fmt, static_cast<unsigned>(u(4)), rs(), rm(), fr(), 0x53)); break;
+        case 12: p.push_back(r_type(0x1e << 2 | fmt, 0, rs(), 0, fr(), 0x53)); break;            // fmv.{w,d}.x
+        case 13: p.push_back(r_type(fmt ? 0x21 : 0x20, fmt ? 0 : 1, fr(), rm(), fr(), 0x53)); break;   // fcvt.d.s / s.d
+        default: {   // fmadd fmsub fnmsub fnmadd
+            static const unsigned opc[] = {0x43, 0x47, 0x4b, 0x4f};
+            p.push_back(fr() << 27 | fmt << 25 | fr() << 20 | fr() << 15 | rm() << 12 | fr() << 7 | opc[u(4)]);
+            break;
+        }
+        }
+    }
+
     void emit(std::vector<uint32_t> &p, size_t i) {
-        switch (u(22)) {
+        switch (u(31)) {
+        case 29: case 30: {   // A: lr/sc pairs and AMOs on the data window (sometimes misaligned)
+            unsigned r = rd();
+            if (r == 0) r = 5;
+            int32_t off = static_cast<int32_t>(u(256)) * 8 - 1024;
+            if (u(8) == 0) off += static_cast<int32_t>(1 + u(7));
+            p.push_back(i_type(off, 10, 0, r, 0x13));   // addi r, x10, off
+            auto a = [&](unsigned f5, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd_) {
+                return f5 << 27 | static_cast<unsigned>(u(4)) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd_ << 7 | 0x2f;
+            };
+            const unsigned f3 = 2 + static_cast<unsigned>(u(2));
+            if (u(2)) {
+                if (u(4)) p.push_back(a(0x02, 0, r, f3, rd()));   // lr (or not: a lone sc fails)
+                if (u(2)) p.push_back(r_type(0, rs(), rs(), 0, rd(), 0x33));
+                if (u(3) == 0) p.push_back(s_type(off & ~7, rs(), 10, 3));   // a store in between
+                p.push_back(a(0x03, rs(), u(6) ? r : 10, u(6) ? f3 : 5 - f3, rd()));   // sc
+            } else {
+                static const unsigned f5[] = {0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c};
+                p.push_back(a(f5[u(std::size(f5))], rs(), r, f3, rd()));
+            }
+            break;
+        }
+        case 27: case 28: {   // a loop onto itself around FP, ALU and memory operations
+            const unsigned k = static_cast<unsigned>(1 + u(4));
+            p.push_back(i_type(static_cast<int32_t>(1 + u(4)), 0, 0, 15, 0x13));   // li x15, n
+            const size_t top = p.size();
+            for (unsigned j = 0; j < k; ++j) {
+                switch (u(4)) {
+                case 0: emit_fp(p); break;
+                case 1: p.push_back(r_type(0, rs(), rs(), 0, rd(), 0x33)); break;
+                case 2: p.push_back(i_type(static_cast<int32_t>(u(512)) * 8 - 2048, 10, 3, rd(), 0x03)); break;
+                default: p.push_back(i_type(static_cast<int32_t>(u(512)) * 8 - 2048, 10, 3, fr(), 0x07)); break;
+                }
+            }
+            p.push_back(i_type(-1, 15, 0, 15, 0x13));   // addi x15, x15, -1
+            p.push_back(b_type(-4 * static_cast<int32_t>(p.size() - top), 0, 15, 1));   // bnez x15, top
+            break;
+        }
+        case 22: case 23: case 24: emit_fp(p); break;
+        case 25: {   // flw fld fsw fsd on the data window
+            int32_t off = static_cast<int32_t>(u(4096)) - 2048;
+            if (u(4)) off &= ~7;
+            const unsigned f3 = 2 + static_cast<unsigned>(u(2));
+            if (u(2)) p.push_back(i_type(off, 10, f3, fr(), 0x07));
+            else p.push_back(s_type(off, fr(), 10, f3) ^ 0x23 ^ 0x27);
+            break;
+        }
+        case 26:   // frm (sometimes invalid), or FS off / dirty
+            if (u(4)) {
+                p.push_back(i_type(0x002, static_cast<unsigned>(u(5) ? u(5) : u(8)), 5, 0, 0x73));   // csrrwi frm
+            } else {
+                unsigned r = rd();
+                if (r == 0) r = 5;
+                p.push_back(u_type(6, r, 0x37));   // r = FS
+                p.push_back(i_type(0x300, r, u(3) ? 2 : 3, 0, 0x73));   // csrrs / csrrc mstatus
+            }
+            break;
         case 0: case 1: case 2: {   // R-type ALU (base, M, word forms)
             static const uint32_t f[][2] = {{0, 0}, {0x20, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}, {0x20, 5},
                                             {0, 6}, {0, 7}, {1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5},
@@ -120,6 +212,15 @@ struct Gen {
             unsigned f3 = static_cast<unsigned>(u(7));
             int32_t off = static_cast<int32_t>(u(4096)) - 2048;
             if (u(4)) off &= ~7;
+            if (u(3) == 0) {   // through a pointer register, offset 0 (a load and a store)
+                unsigned r = rd();
+                if (r == 0) r = 5;
+                p.push_back(i_type(off, 10, 0, r, 0x13));
+                p.push_back(i_type(0, r, f3, rd(), 0x03));
+                p.push_back(s_type(0, rs(), r, static_cast<unsigned>(u(4))));
+                p.push_back(i_type(0, r, f3, u(2) ? r : rd(), 0x03));
+                break;
+            }
             p.push_back(i_type(off, 10, f3, rd(), 0x03));
             break;
         }
@@ -221,6 +322,25 @@ struct Machine {
         hart->s.x[13] = kBase;
         hart->s.x[14] = 0x13;   // nop
         hart->s.mtvec = kHandler;
+        // F/D: FS Initial, RNE, and a mix of special values (singles mostly NaN-boxed).
+        hart->s.mstatus |= 1ull << 13;
+        static const uint64_t dv[] = {0, 1ull << 63, 0x3ff0000000000000, 0xbff8000000000000, 0x4004000000000000,
+                                      0x7e37e43c8800759c /* 1e300 */, 0x0000b8157268fdaf /* denormal */,
+                                      0x0010000000000000, 0x7ff0000000000000, 0xfff0000000000000,
+                                      0x7ff8000000000000, 0x7ff0000000000001, 0xfff8000000001234,
+                                      0x41dfffffffe00000 /* 2^31-0.5 */, 0xc1e0000000100000 /* -2^31-0.5 */,
+                                      0x41efffffffe66666, 0x43e0000000000000, 0x3fd5555555555555, 0x20000000000000};
+        static const uint32_t sv[] = {0, 0x80000000, 0x3f800000, 0xbfc00000, 0x40200000, 0x7f000000, 0x00012345,
+                                      0x00800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc01234,
+                                      0x4f000000, 0xcf000001, 0x4f7fffff, 0x5f000000, 0x3eaaaaab, 0x0d000000};
+        for (unsigned i = 0; i < 32; ++i) {
+            switch (r() % 4) {
+            case 0: hart->s.f[i] = dv[r() % std::size(dv)]; break;
+            case 1: hart->s.f[i] = 0xffffffff00000000ull | sv[r() % std::size(sv)]; break;
+            case 2: hart->s.f[i] = r() % 8 ? 0xffffffff00000000ull | uint32_t(r()) : r(); break;
+            default: hart->s.f[i] = r() % 2 ? r() : 0x3ff0000000000000 + (r() % 4096) * 0x10000000000000ull / 64; break;
+            }
+        }
         for (size_t i = 0; i < 8192; ++i) bus.ram[kData - kBase - 4096 + i] = static_cast<uint8_t>(r());
         if (use_jit) jit = std::make_unique<rv::jit::Jit>(*hart, opt);
     }
@@ -243,6 +363,14 @@ std::string diff(const rv::Hart &a, const rv::Hart &b, const FlatBus &ba, const 
     cmp("mcause", a.s.mcause, b.s.mcause);
     cmp("mtval", a.s.mtval, b.s.mtval);
     cmp("mscratch", a.s.mscratch, b.s.mscratch);
+    for (unsigned i = 0; i < 32; ++i) cmp(("f" + std::to_string(i)).c_str(), a.s.f[i], b.s.f[i]);
+    cmp("fflags", a.s.fflags, b.s.fflags);
+    cmp("lr_valid", a.s.lr_valid, b.s.lr_valid);
+    if (a.s.lr_valid) {
+        cmp("lr_addr", a.s.lr_addr, b.s.lr_addr);
+        cmp("lr_val", a.s.lr_val, b.s.lr_val);
+    }
+    cmp("frm", a.s.frm, b.s.frm);
     cmp("mmio", ba.mmio_reg, bb.mmio_reg);
     if (std::memcmp(&ba.ram[kData - kBase - 4096], &bb.ram[kData - kBase - 4096], 8192)) out += "  data window differs\n";
     if (std::memcmp(ba.ram.data(), bb.ram.data(), 8192)) out += "  code differs\n";
@@ -252,7 +380,10 @@ std::string diff(const rv::Hart &a, const rv::Hart &b, const FlatBus &ba, const 
 uint64_t g_flushes = 0;   // code-cache flushes seen by run_one (all machines)
 
 // Runs one program both ways; returns a description of the first difference.
-std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt = {}, size_t min_len = 64) {
+// budget > 1: the JIT runs up to that many instructions (random) between
+// comparisons, so loops also iterate inside generated code.
+std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt = {}, size_t min_len = 64,
+                    unsigned budget = 1) {
     Gen g(seed);
     const size_t n = min_len + g.u(300);
     std::vector<uint32_t> prog;
@@ -274,8 +405,9 @@ std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt
     }
     prog.push_back(0x10500073);   // wfi with no interrupt enabled: both halt here
     Machine ref(prog, seed, false), jit(prog, seed, true, opt);
+    std::mt19937_64 br(seed);
     for (int step = 0; step < 20000; ++step) {
-        rv::Exit e = jit.hart->run(1);   // one block
+        rv::Exit e = jit.hart->run(budget > 1 ? 1 + br() % budget : 1);   // one block, or more
         ++blocks;
         // Step the interpreter to the same point.
         for (int k = 0; k < 5000; ++k) {
@@ -336,10 +468,10 @@ TEST(JitFuzz, RandomProgramsAgreeWithInterpreter) {
 namespace {
 
 // The same comparison under the other translation settings.
-void fuzz_variant(const rv::jit::Options &opt, unsigned programs, size_t min_len = 64) {
+void fuzz_variant(const rv::jit::Options &opt, unsigned programs, size_t min_len = 64, unsigned budget = 1) {
     uint64_t blocks = 0;
     for (unsigned k = 0; k < programs; ++k) {
-        std::string d = run_one(7000 + k, blocks, opt, min_len);
+        std::string d = run_one(7000 + k, blocks, opt, min_len, budget);
         ASSERT_TRUE(d.empty()) << d;
     }
 }
@@ -348,6 +480,12 @@ TEST(JitFuzz, OneInsnPerBlock) {
     rv::jit::Options o;
     o.max_insns = 1;
     fuzz_variant(o, 40);
+}
+
+// Budgets of up to 64 instructions: chained blocks and self loops run on
+// inside generated code before the comparison.
+TEST(JitFuzz, LargerBudgets) {
+    fuzz_variant({}, 300, 64, 64);
 }
 
 TEST(JitFuzz, NoChaining) {
@@ -463,6 +601,71 @@ TEST(JitInvalidate, FenceIRechecksBlocks) {
     ASSERT_EQ(rerun(), rv::Exit::Halted);
     EXPECT_EQ(m.hart->s.x[5], 3u);
     EXPECT_GT(m.jit->stats().blocks, blocks);
+}
+
+}  // namespace
+
+namespace {
+
+// -jitdump: a perf jitdump file with its header, one JIT_CODE_LOAD record per
+// block (name, address, the code bytes) and the executable mapping of the
+// file that `perf inject --jit` looks for.
+TEST(JitDump, WritesCodeLoadRecords) {
+    char dir[] = "/tmp/jit-dump-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const char *old = std::getenv("TMPDIR");
+    const std::string saved = old ? old : "";
+    setenv("TMPDIR", dir, 1);
+    rv::jit::Options o;
+    o.jitdump = true;
+    // li x5, 3; loop: addi x5, x5, -1; bnez x5, loop; wfi
+    Machine m({i_type(3, 0, 0, 5, 0x13), i_type(-1, 5, 0, 5, 0x13), b_type(-4, 0, 5, 1), 0x10500073}, 1, true, o);
+    ASSERT_EQ(m.hart->run(1000), rv::Exit::Halted);
+    const std::string path = rv::jit::jitdump_path();
+    if (old) setenv("TMPDIR", saved.c_str(), 1);
+    else unsetenv("TMPDIR");
+    EXPECT_EQ(path, std::string(dir) + "/jit-" + std::to_string(getpid()) + ".dump");
+
+    FILE *f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::vector<uint8_t> data;
+    for (int c; (c = std::fgetc(f)) != EOF;) data.push_back(static_cast<uint8_t>(c));
+    std::fclose(f);
+    auto u32 = [&](size_t at) { uint32_t v; std::memcpy(&v, &data[at], 4); return v; };
+    auto u64 = [&](size_t at) { uint64_t v; std::memcpy(&v, &data[at], 8); return v; };
+    ASSERT_GE(data.size(), 40u);
+    EXPECT_EQ(u32(0), 0x4a695444u);   // "JiTD"
+    EXPECT_EQ(u32(4), 1u);            // version
+    EXPECT_EQ(u32(8), 40u);           // header size
+    EXPECT_EQ(u32(12), 62u);          // EM_X86_64
+    EXPECT_EQ(u32(20), static_cast<uint32_t>(getpid()));
+    std::vector<std::string> names;
+    for (size_t at = 40; at + 16 <= data.size();) {
+        const uint32_t id = u32(at), size = u32(at + 4);
+        ASSERT_GE(size, 16u);
+        ASSERT_LE(at + size, data.size());
+        if (id == 0) {   // JIT_CODE_LOAD
+            const uint64_t addr = u64(at + 32), code_size = u64(at + 40);
+            const std::string name(reinterpret_cast<const char *>(&data[at + 56]));
+            names.push_back(name);
+            EXPECT_EQ(u64(at + 24), addr);   // vma == code_addr
+            EXPECT_EQ(56 + name.size() + 1 + code_size, size);
+            EXPECT_EQ(u32(at + 16), static_cast<uint32_t>(getpid()));
+        }
+        at += size;
+    }
+    EXPECT_GE(names.size(), m.jit->stats().blocks);
+    EXPECT_NE(std::find(names.begin(), names.end(), "riscv:0x80000000"), names.end());
+    EXPECT_NE(std::find(names.begin(), names.end(), "riscv:0x80000004"), names.end());
+    // The marker mapping perf uses to find the file.
+    FILE *maps = std::fopen("/proc/self/maps", "r");
+    ASSERT_NE(maps, nullptr);
+    bool mapped = false;
+    for (char line[512]; std::fgets(line, sizeof line, maps);) mapped |= std::strstr(line, path.c_str()) != nullptr;
+    std::fclose(maps);
+    EXPECT_TRUE(mapped);
+    std::remove(path.c_str());
+    rmdir(dir);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "jit.hpp"
 
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
+#include <type_traits>
 #include <stdexcept>
 #include <utility>
 
@@ -26,8 +29,20 @@ CodeCache::CodeCache(size_t bytes) : size_(std::max<size_t>(bytes, 128u << 10)) 
 
 CodeCache::~CodeCache() { munmap(base_, size_); }
 
+Ctx::Ctx() {
+    for (unsigned m = 0; m < 64; ++m) {
+        flag_map[m] = static_cast<uint8_t>((m & 1 ? 0x10 : 0) | (m & 4 ? 0x08 : 0) | (m & 8 ? 0x04 : 0) |
+                                           (m & 16 ? 0x02 : 0) | (m & 32 ? 0x01 : 0));
+    }
+}
+
+// rip-relative reach from every block to the Ctx at the cache's start.
+constexpr size_t kMaxCache = size_t(1) << 30;
+
 Jit::Jit(Hart &hart, Options opt)
-    : h(hart), jc_(size_t(1) << kJcBits), opt_(std::move(opt)), cache_(opt_.cache_bytes) {
+    : opt_(std::move(opt)), cache_(std::min(opt_.cache_bytes, kMaxCache)), h(hart),
+      ctx_(*new (cache_.base()) Ctx), jc_(size_t(1) << kJcBits) {
+    static_assert(sizeof(Ctx) <= Jit::kCtxPage && std::is_trivially_destructible_v<Ctx>);
     emit_prelude();
     h.engine_ = this;
 }
@@ -78,8 +93,8 @@ void Jit::drop_block(Block *b) {
         auto &in = e.to->incoming;
         in.erase(std::remove(in.begin(), in.end(), &e), in.end());
     }
-    for (JcEntry &je : jc_)
-        if (je.block == b) je = JcEntry{};
+    // A block can only sit in the jump-cache slot of its own virtual pc.
+    if (JcEntry &je = jc_[(b->pc >> 1) & ((1u << kJcBits) - 1)]; je.block == b) je = JcEntry{};
     ++stats_.invalidations;
     blocks_.erase(key_of(b->pa, b->mode, b->pc));   // frees b
 }
@@ -116,6 +131,7 @@ void Jit::code_dropped(uint64_t pa_page) {
 // guest bytes on their next entry (the prologue checks the epoch).
 void Jit::code_flushed() {
     ++ctx_.epoch;
+    invalidated_ = true;   // leave generated code: a loop's back edge does not check the epoch
 }
 
 bool Jit::still_valid(Block *b) {
@@ -127,8 +143,10 @@ bool Jit::still_valid(Block *b) {
 }
 
 void Jit::tlb_flushed() {
-    // Virtual -> block associations may be stale now.
-    std::fill(jc_.begin(), jc_.end(), JcEntry{});
+    // Virtual -> block associations may be stale now: entries of older
+    // generations no longer match (Linux flushes often; clearing 128 KiB each
+    // time was a tenth of its boot).
+    ++jc_gen_;
 }
 
 // ---- Dispatch -------------------------------------------------------------------
@@ -143,7 +161,7 @@ void Jit::chain(BlockExit *e, Block *to) {
 
 Block *Jit::lookup(uint64_t pc, uint32_t mode) {
     JcEntry &je = jc_[(pc >> 1) & ((1u << kJcBits) - 1)];
-    if (je.pc == pc && je.mode == mode && je.block->epoch == ctx_.epoch) return je.block;
+    if (je.pc == pc && je.mode == jc_key(mode) && je.block->epoch == ctx_.epoch) return je.block;
     Hart::XlateInfo info;
     uint64_t pa = h.translate(pc, 2, Access::Fetch, h.s.priv, info);   // may throw Trap
     if (!info.cacheable) return nullptr;   // PMP splits the page: interpret
@@ -164,7 +182,7 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         b = translate(pc, pa, mode);
         if (!b) return nullptr;
     }
-    je = JcEntry{pc, mode, b->code, b};
+    je = JcEntry{pc, jc_key(mode), b->code, b};
     return b;
 }
 
@@ -212,9 +230,11 @@ uint64_t Jit::exec(uint64_t n) {
             pending->from->mode == mode && !pending->to)
             chain(pending, b);
         pending = nullptr;
-        ctx_.mode = mode;
+        ctx_.mode = jc_key(mode);
         invalidated_ = false;
+        ctx_.base = h.s.instret + static_cast<uint64_t>(ctx_.left);
         uintptr_t r = enter_(&h, &ctx_, b->code);
+        h.s.instret = ctx_.base - static_cast<uint64_t>(ctx_.left);
         if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
         if (r && opt_.chain && !invalidated_) {
             pending = reinterpret_cast<BlockExit *>(r);
@@ -222,6 +242,86 @@ uint64_t Jit::exec(uint64_t n) {
         }
     }
     return static_cast<uint64_t>(static_cast<int64_t>(n) - ctx_.left);
+}
+
+// ---- jitdump (tools/perf/Documentation/jitdump-specification.txt) -------------
+
+namespace {
+
+struct DumpHeader {
+    uint32_t magic = 0x4a695444;   // "JiTD" as written by the host (little endian)
+    uint32_t version = 1;
+    uint32_t total_size = sizeof(DumpHeader);
+    uint32_t elf_mach = 62;   // EM_X86_64
+    uint32_t pad1 = 0;
+    uint32_t pid = 0;
+    uint64_t timestamp = 0;
+    uint64_t flags = 0;
+};
+struct CodeLoad {   // followed by the name (NUL-terminated) and the code
+    uint32_t id = 0;   // JIT_CODE_LOAD
+    uint32_t total_size = 0;
+    uint64_t timestamp = 0;
+    uint32_t pid = 0, tid = 0;
+    uint64_t vma = 0, code_addr = 0, code_size = 0, code_index = 0;
+};
+static_assert(sizeof(DumpHeader) == 40 && sizeof(CodeLoad) == 56);
+
+// perf record -k mono: the same clock.
+uint64_t mono_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+std::string jitdump_path() {
+    const char *dir = std::getenv("TMPDIR");
+    return std::string(dir && *dir ? dir : "/tmp") + "/jit-" + std::to_string(getpid()) + ".dump";
+}
+
+void jitdump_add(const void *code, size_t size, uint64_t guest_pc) {
+    static std::mutex lock;
+    static FILE *dump = nullptr;
+    static bool failed = false;
+    static uint64_t index = 0;
+    std::lock_guard g(lock);
+    if (!dump && !failed) {
+        const std::string path = jitdump_path();
+        dump = std::fopen(path.c_str(), "w+");
+        if (!dump) {
+            failed = true;
+            std::fprintf(stderr, "tessera: -jitdump: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+            return;
+        }
+        DumpHeader hdr;
+        hdr.pid = static_cast<uint32_t>(getpid());
+        hdr.timestamp = mono_ns();
+        std::fwrite(&hdr, sizeof hdr, 1, dump);
+        std::fflush(dump);
+        // perf finds the file through this executable mapping of it (kept for
+        // the process's life).
+        void *marker = mmap(nullptr, static_cast<size_t>(sysconf(_SC_PAGESIZE)), PROT_READ | PROT_EXEC,
+                            MAP_PRIVATE, fileno(dump), 0);
+        if (marker == MAP_FAILED)
+            std::fprintf(stderr, "tessera: -jitdump: cannot map %s: %s\n", path.c_str(), std::strerror(errno));
+    }
+    if (!dump) return;
+    char name[32];
+    const int len = std::snprintf(name, sizeof name, "riscv:0x%llx", static_cast<unsigned long long>(guest_pc));
+    CodeLoad rec;
+    rec.total_size = static_cast<uint32_t>(sizeof rec + static_cast<size_t>(len) + 1 + size);
+    rec.timestamp = mono_ns();
+    rec.pid = static_cast<uint32_t>(getpid());
+    rec.tid = static_cast<uint32_t>(gettid());
+    rec.vma = rec.code_addr = reinterpret_cast<uintptr_t>(code);
+    rec.code_size = size;
+    rec.code_index = index++;
+    std::fwrite(&rec, sizeof rec, 1, dump);
+    std::fwrite(name, static_cast<size_t>(len) + 1, 1, dump);
+    std::fwrite(code, size, 1, dump);
+    std::fflush(dump);
 }
 
 void perfmap_add(const void *code, size_t size, uint64_t guest_pc) {

@@ -26,11 +26,19 @@ struct Options {
     // -perfmap: each new block is listed in /tmp/perf-<pid>.map so that perf
     // names JIT code by guest pc.
     bool perfmap = false;
+    // -jitdump: each new block (name and code) goes to jit-<pid>.dump in
+    // $TMPDIR or /tmp (perf's jitdump format, for `perf inject --jit`).
+    bool jitdump = false;
 };
 
 // Appends "START SIZE NAME" to /tmp/perf-<pid>.map (perf's JIT map format),
 // shared by every hart; flushed per line so perf sees blocks of a live VM.
 void perfmap_add(const void *code, size_t size, uint64_t guest_pc);
+
+// Appends a JIT_CODE_LOAD record to the process's jitdump file (created with
+// its header and the mmap marker perf looks for on first use).
+void jitdump_add(const void *code, size_t size, uint64_t guest_pc);
+std::string jitdump_path();
 
 // One mmap'd read-write-execute region; blocks are bump-allocated and the
 // whole region is reset when full.
@@ -76,11 +84,23 @@ struct Block {
     std::vector<uint8_t> guest;          // the guest bytes it was translated from
 };
 
-// Per-entry context the generated code reads through r12.
+// Per-entry context. It lives in the first page of the code cache so that
+// generated code reaches it rip-relative (r12 holds `left` meanwhile).
 struct Ctx {
     int64_t left = 0;     // instruction budget; blocks pay on entry
-    uint64_t mode = 0;    // mode key of the current state
+    // instret + left while generated code runs: blocks only pay from the
+    // budget, and instret is derived when C++ code needs it.
+    uint64_t base = 0;
+    uint64_t mode = 0;    // jump-cache key of the current state (mode, TLB generation)
     uint64_t epoch = 0;   // bumped by fence.i & co: blocks re-check their bytes on entry
+    // Native FP: the MXCSR blocks load before their first FP op (round to
+    // nearest even, all exceptions masked, no FTZ/DAZ, flags clear), a slot
+    // for stmxcsr, and MXCSR exception flags -> fflags (IE->NV, ZE->DZ,
+    // OE->OF, UE->UF, PE->NX; the denormal flag is ignored).
+    uint32_t mxcsr_clean = 0x1f80;
+    uint32_t mxcsr_tmp = 0;
+    uint8_t flag_map[64] = {};
+    Ctx();
 };
 
 // (virtual pc, mode) -> block, probed by generated code for indirect jumps.
@@ -92,6 +112,9 @@ struct JcEntry {
 };
 
 class Jit final : public ExecEngine {
+    Options opt_;
+    CodeCache cache_;   // before ctx_, which lives in it
+
 public:
     Jit(Hart &h, Options opt);
     ~Jit() override;
@@ -116,15 +139,18 @@ public:
 
     // ---- used by the generated code's helpers (translate.cpp) ----
     Hart &h;
-    Ctx ctx_;
+    Ctx &ctx_;
     bool invalidated_ = false;             // blocks dropped since entry: leave generated code
     std::exception_ptr pending_;           // a non-Trap exception caught in a helper
     static constexpr unsigned kJcBits = 12;
+    static constexpr size_t kCtxPage = 4096;   // the Ctx's page: no code shares it
     std::vector<JcEntry> jc_;
 
 private:
     friend class Emitter;
     uint32_t mode_key() const;
+    // Jump-cache key: the mode and the TLB-flush generation.
+    uint64_t jc_key(uint32_t mode) const { return mode | jc_gen_ << 8; }
     Block *lookup(uint64_t pc, uint32_t mode);
     Block *translate(uint64_t pc, uint64_t pa, uint32_t mode);
     bool still_valid(Block *b);
@@ -135,8 +161,6 @@ private:
     void chain(BlockExit *e, Block *to);
     void maybe_flush_for_space();
 
-    Options opt_;
-    CodeCache cache_;
     size_t used_ = 0;            // bytes of the cache in use
     size_t prelude_end_ = 0;
     // Prelude entry points.
@@ -159,6 +183,7 @@ private:
     std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
     std::unordered_map<uint64_t, std::vector<Block *>> by_page_;    // pa >> 12 -> blocks
     uint64_t epoch_ = 0;       // bumped on any drop/flush: pending chain requests die
+    uint64_t jc_gen_ = 0;      // bumped by TLB flushes: older jump-cache entries are stale
     Stats stats_;
 };
 

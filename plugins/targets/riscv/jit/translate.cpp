@@ -2,23 +2,27 @@
 //
 // Register use inside generated code:
 //   rbx = Hart*  (guest registers, pc, instret, TLB and check_ are rbx-relative)
-//   r12 = Ctx*   (budget, mode key)
-//   r13 r14 r15 rbp: up to four guest registers cached for the block
-//   rax rcx rdx rsi rdi r8-r11 scratch; rsp is 16-byte aligned at helper calls.
+//   r12 = the instruction budget (Ctx::left; the Ctx is reached rip-relative)
+//   r13 r14 r15 rbp r10 r11: up to six guest registers cached for the block
+//     (r10/r11 are caller-saved: reloaded after every call)
+//   rax rcx rdx rsi rdi r8 r9 scratch; xmm0/xmm1 for FP; rsp is 16-byte
+//   aligned at helper calls.
 // Guest registers live in Hart::s.x (x0 is always 0 there), so any
 // instruction may be left to its interpreter handler. The block's most used
 // registers are loaded into host registers after the prologue; modified ones
 // are written back before any helper call and before every exit, and all are
 // reloaded after a call that may have changed them.
 //
-// Instruction counting: a block adds its length to instret (and subtracts it
-// from the budget) on entry; helpers that may trap or leave early get the
-// not-yet-retired count ("excess") and correct instret themselves.
+// Instruction counting: a block subtracts its length from the budget on
+// entry, which counts it as retired (instret = Ctx::base - left; helpers and
+// the dispatcher materialize it); helpers that may trap or leave early get
+// the not-yet-retired count ("excess") and correct instret themselves.
 #include "jit.hpp"
 
 #include "../core/isa/isa.hpp"
 
 #include <xbyak/xbyak.h>
+#include <xbyak/xbyak_util.h>
 
 #include <cstdio>
 #include <cstring>
@@ -41,7 +45,17 @@ enum class Kind : uint8_t {
     Pure,       // interpreter handler called directly: cannot trap, no control flow
     Lui, Auipc, Jal, Jalr, Branch, Load, Store,
     AluR, AluI, AluRW, AluIW, Mul, MulW, MulH, MulHU,
+    // A: lr/sc and the common AMOs on host memory through the inline TLB
+    // (locked host instructions); misses and misalignment: the handler.
+    Lr, Sc, Amo,
+    // Native F/D (SSE, FMA3); `dbl` selects D. Anything unusual (unboxed or
+    // NaN inputs giving NaN results, out-of-range conversions, rounding modes
+    // other than RNE) goes to the interpreter's handler from a cold path.
+    FLoad, FStore, FArith, FSqrt, FFma, FSgnj, FCmp, FMvXF, FMvFX, FCvtXF, FCvtFX, FCvtSD, FCvtDS,
 };
+enum FArithOp : uint8_t { FADD, FSUB, FMUL, FDIV };
+enum AmoOp : uint8_t { ASWAP, AADD, AXOR, AAND, AOR };
+enum FCmpOp : uint8_t { FEQ, FLT, FLE };
 enum Alu : uint8_t { ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND };
 enum Cond : uint8_t { EQ, NE, LT, GE, LTU, GEU };
 
@@ -50,6 +64,7 @@ struct OpInfo {
     uint8_t sub = 0;      // Alu / Cond
     uint8_t size = 0;     // load/store bytes
     bool sign = false;    // sign-extending load
+    bool dbl = false;     // FP: double precision
     bool ends = false;    // block ends after it (control flow, SYSTEM, fence.i)
     bool force_exit = false;   // always return to the dispatcher after it
 };
@@ -59,6 +74,7 @@ struct NativeLine {
     Kind kind;
     uint8_t sub = 0, size = 0;
     bool sign = false;
+    bool dbl = false;
 };
 
 constexpr NativeLine kNative[] = {
@@ -80,6 +96,33 @@ constexpr NativeLine kNative[] = {
     {"addiw", Kind::AluIW, ADD}, {"slliw", Kind::AluIW, SLL}, {"srliw", Kind::AluIW, SRL},
     {"sraiw", Kind::AluIW, SRA},
     {"mul", Kind::Mul}, {"mulw", Kind::MulW}, {"mulh", Kind::MulH}, {"mulhu", Kind::MulHU},
+    {"lr.w", Kind::Lr, 0, 4}, {"lr.d", Kind::Lr, 0, 8}, {"sc.w", Kind::Sc, 0, 4}, {"sc.d", Kind::Sc, 0, 8},
+    {"amoswap.w", Kind::Amo, ASWAP, 4}, {"amoswap.d", Kind::Amo, ASWAP, 8},
+    {"amoadd.w", Kind::Amo, AADD, 4}, {"amoadd.d", Kind::Amo, AADD, 8},
+    {"amoxor.w", Kind::Amo, AXOR, 4}, {"amoxor.d", Kind::Amo, AXOR, 8},
+    {"amoand.w", Kind::Amo, AAND, 4}, {"amoand.d", Kind::Amo, AAND, 8},
+    {"amoor.w", Kind::Amo, AOR, 4}, {"amoor.d", Kind::Amo, AOR, 8},
+    {"flw", Kind::FLoad, 0, 4}, {"fld", Kind::FLoad, 0, 8, false, true},
+    {"fsw", Kind::FStore, 0, 4}, {"fsd", Kind::FStore, 0, 8, false, true},
+#define FP_NATIVE(sfx, d)                                                                                   \
+    {"fadd." sfx, Kind::FArith, FADD, 0, false, d}, {"fsub." sfx, Kind::FArith, FSUB, 0, false, d},         \
+    {"fmul." sfx, Kind::FArith, FMUL, 0, false, d}, {"fdiv." sfx, Kind::FArith, FDIV, 0, false, d},         \
+    {"fsqrt." sfx, Kind::FSqrt, 0, 0, false, d},                                                           \
+    {"fmadd." sfx, Kind::FFma, 0, 0, false, d}, {"fmsub." sfx, Kind::FFma, 1, 0, false, d},                \
+    {"fnmsub." sfx, Kind::FFma, 2, 0, false, d}, {"fnmadd." sfx, Kind::FFma, 3, 0, false, d},              \
+    {"fsgnj." sfx, Kind::FSgnj, 0, 0, false, d}, {"fsgnjn." sfx, Kind::FSgnj, 1, 0, false, d},             \
+    {"fsgnjx." sfx, Kind::FSgnj, 2, 0, false, d},                                                          \
+    {"feq." sfx, Kind::FCmp, FEQ, 0, false, d}, {"flt." sfx, Kind::FCmp, FLT, 0, false, d},                \
+    {"fle." sfx, Kind::FCmp, FLE, 0, false, d},                                                            \
+    {"fcvt.w." sfx, Kind::FCvtXF, 0, 0, false, d}, {"fcvt.wu." sfx, Kind::FCvtXF, 0, 0, false, d},         \
+    {"fcvt.l." sfx, Kind::FCvtXF, 0, 0, false, d}, {"fcvt.lu." sfx, Kind::FCvtXF, 0, 0, false, d},         \
+    {"fcvt." sfx ".w", Kind::FCvtFX, 0, 0, false, d}, {"fcvt." sfx ".wu", Kind::FCvtFX, 0, 0, false, d},   \
+    {"fcvt." sfx ".l", Kind::FCvtFX, 0, 0, false, d}, {"fcvt." sfx ".lu", Kind::FCvtFX, 0, 0, false, d}
+    FP_NATIVE("s", false), FP_NATIVE("d", true),
+#undef FP_NATIVE
+    {"fmv.x.w", Kind::FMvXF}, {"fmv.x.d", Kind::FMvXF, 0, 0, false, true},
+    {"fmv.w.x", Kind::FMvFX}, {"fmv.d.x", Kind::FMvFX, 0, 0, false, true},
+    {"fcvt.s.d", Kind::FCvtSD, 0, 0, false, true}, {"fcvt.d.s", Kind::FCvtDS, 0, 0, false, true},
 };
 
 // Extensions whose handlers only compute registers from registers.
@@ -110,6 +153,7 @@ struct OpTable {
                 o64.sub = n.sub;
                 o64.size = n.size;
                 o64.sign = n.sign;
+                o64.dbl = n.dbl;
             }
             by_op[1][i] = o64;
         }
@@ -128,12 +172,26 @@ const OpInfo &op_info(const Insn &in, unsigned xlen) {
 
 Jit &jit_of(Hart &h) { return *static_cast<Jit *>(h.engine_); }
 
+// instret is exact inside a helper and the budget-derived base follows any
+// change the helper makes (a CSR write to minstret, a trap's corrections).
+struct RetireSync {
+    Hart &h;
+    Ctx &c;
+    explicit RetireSync(Hart &hart) : h(hart), c(jit_of(hart).ctx_) {
+        h.s.instret = c.base - static_cast<uint64_t>(c.left);
+    }
+    ~RetireSync() { c.base = h.s.instret + static_cast<uint64_t>(c.left); }
+    RetireSync(const RetireSync &) = delete;
+    RetireSync &operator=(const RetireSync &) = delete;
+};
+
 bool must_leave(Hart &h) {
     return h.check_.load(std::memory_order_relaxed) || jit_of(h).invalidated_;
 }
 
 int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint64_t force) {
     Hart &h = *hp;
+    RetireSync sync(h);
     h.s.pc = h.pc_ = pc;
     h.npc_ = pc + in->len;
     h.cur_raw_ = in->raw;
@@ -156,11 +214,12 @@ int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint
     return 0;
 }
 
-// packed: rd | size << 8 | sign << 16 | len << 24
+// packed: rd | size << 8 | sign << 16 | fp << 17 | len << 24 (fp: flw/fld into f[rd])
 int helper_load(Hart *hp, uint64_t va, uint64_t packed, uint64_t pc, uint64_t excess) {
     Hart &h = *hp;
+    RetireSync sync(h);
     const unsigned rd = packed & 31, size = (packed >> 8) & 15, len = (packed >> 24) & 7;
-    const bool sign = (packed >> 16) & 1;
+    const bool sign = (packed >> 16) & 1, fp = (packed >> 17) & 1;
     h.s.pc = h.pc_ = pc;
     uint64_t v;
     try {
@@ -177,7 +236,12 @@ int helper_load(Hart *hp, uint64_t va, uint64_t packed, uint64_t pc, uint64_t ex
         unsigned sh = 64 - 8 * size;
         v = static_cast<uint64_t>(static_cast<int64_t>(v << sh) >> sh);
     }
-    if (rd) h.s.x[rd] = v;
+    if (fp) {
+        h.s.f[rd] = size == 4 ? (0xffffffff00000000ull | v) : v;   // NaN-boxed single
+        h.fs_dirty();
+    } else if (rd) {
+        h.s.x[rd] = v;
+    }
     if (must_leave(h)) {
         h.s.instret -= excess - 1;
         h.s.pc = pc + len;
@@ -189,6 +253,7 @@ int helper_load(Hart *hp, uint64_t va, uint64_t packed, uint64_t pc, uint64_t ex
 // packed: size | len << 8
 int helper_store(Hart *hp, uint64_t va, uint64_t val, uint64_t packed, uint64_t pc, uint64_t excess) {
     Hart &h = *hp;
+    RetireSync sync(h);
     const unsigned size = packed & 15, len = (packed >> 8) & 7;
     h.s.pc = h.pc_ = pc;
     if (size < 8) val &= (1ull << (8 * size)) - 1;   // as the interpreter's store<T>
@@ -242,14 +307,49 @@ public:
             mov(xreg(rd), value);
         }
     }
-    void writeback(uint32_t mask) {
+    void set_imm(unsigned rd, uint64_t v) {
+        if (int c = cache_[rd]; c >= 0) {
+            mov(kHost64[c], v);
+            dirty_ |= 1u << rd;
+        } else if (static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
+            mov(xreg(rd), v);   // fits a sign-extended imm32
+        } else {
+            mov(rax, v);
+            mov(xreg(rd), rax);
+        }
+    }
+    // Low half: x registers, high half: f registers.
+    uint64_t dirty_all() const { return dirty_ | static_cast<uint64_t>(fdirty_) << 32; }
+    void writeback(uint64_t mask) {
         for (unsigned r = 1; r < 32; ++r)
             if ((mask >> r) & 1) mov(xreg(r), kHost64[cache_[r]]);
+        for (unsigned r = 0; r < 32; ++r)
+            if ((mask >> (32 + r)) & 1) movsd(fq(r), kXmm[fcache_[r]]);
+    }
+    void reload_f(uint32_t mask) {
+        for (unsigned r = 0; r < 32; ++r)
+            if ((mask >> r) & 1) movsd(kXmm[fcache_[r]], fq(r));
     }
     void sync() {   // before a call or an exit on the hot path
-        writeback(dirty_);
-        dirty_ = 0;
+        writeback(dirty_all());
+        dirty_ = fdirty_ = 0;
+        if (mx_live_) fold_flags();
+        mx_live_ = false;   // a call may leave anything in MXCSR
     }
+    // MXCSR exception flags -> fflags (and FS dirty when any). Uses rcx, rdx.
+    void fold_flags() {
+        Xbyak::Label skip;
+        stmxcsr(dword[rip + &j_.ctx_.mxcsr_tmp]);
+        mov(ecx, dword[rip + &j_.ctx_.mxcsr_tmp]);
+        and_(ecx, 0x3d);
+        jz(skip);
+        lea(rdx, ptr[rip + j_.ctx_.flag_map]);
+        movzx(ecx, byte[rdx + rcx]);
+        or_(byte[rbx + off(&h_.s.fflags)], cl);
+        or_(dword[rbx + off(&h_.s.mstatus)], static_cast<uint32_t>(mstatus_bits::FS));
+        L(skip);
+    }
+    void clean_mxcsr() { ldmxcsr(dword[rip + &j_.ctx_.mxcsr_clean]); }
     void reload(uint32_t mask) {
         for (unsigned r = 1; r < 32; ++r)
             if (((mask >> r) & 1) && cache_[r] >= 0) mov(kHost64[cache_[r]], xreg(r));
@@ -261,12 +361,13 @@ public:
         push(rbx); push(rbp); push(r12); push(r13); push(r14); push(r15);
         sub(rsp, 8);
         mov(rbx, rdi);
-        mov(r12, rsi);
+        mov(r12, qword[rip + &j_.ctx_.left]);
         jmp(rdx);
         align(16);
         j_.exit0_ = getCurr();
         xor_(eax, eax);
         j_.epilogue_ = getCurr();
+        mov(qword[rip + &j_.ctx_.left], r12);
         add(rsp, 8);
         pop(r15); pop(r14); pop(r13); pop(r12); pop(rbp); pop(rbx);
         ret();
@@ -283,7 +384,7 @@ public:
             add(rcx, rdx);
             cmp(qword[rcx], rax);
             jne(j_.exit0_);
-            mov(rdx, qword[r12 + offsetof(Ctx, mode)]);
+            mov(rdx, qword[rip + &j_.ctx_.mode]);
             cmp(qword[rcx + 8], rdx);
             jne(j_.exit0_);
             jmp(qword[rcx + 16]);
@@ -297,25 +398,43 @@ public:
         const unsigned n = static_cast<unsigned>(ins.size());
         b.code = getCurr();
         // Prologue: leave if an event is pending or the budget is spent.
-        Xbyak::Label &no_entry = label();
-        cmp(byte[rbx + off(&h_.check_)], 0);
-        jne(no_entry, T_NEAR);
-        cmp(qword[r12 + offsetof(Ctx, left)], 0);
-        jle(no_entry, T_NEAR);
-        mov(rax, reinterpret_cast<uintptr_t>(&b.epoch));
-        mov(rax, qword[rax]);
-        cmp(rax, qword[r12 + offsetof(Ctx, epoch)]);
-        jne(no_entry, T_NEAR);   // its bytes must be checked again
-        sub(qword[r12 + offsetof(Ctx, left)], n);
-        add(qword[rbx + off(&h_.s.instret)], n);
-        cold([this, &no_entry, pc = pcs[0]] {
-            L(no_entry);
+        no_entry_ = &label();
+        n_ = n;
+        entry_checks();
+        cold([this, pc = pcs[0]] {
+            L(*no_entry_);
             mov(rax, pc);
             mov(qword[rbx + off(&h_.s.pc)], rax);
             jmp(j_.exit0_);
         });
         choose_cached(ins);
+        choose_fcached(ins);
         reload(cached_mask_);
+        reload_f(fcached_mask_);
+        // A block that branches back to its own start loops inside: the back
+        // edge neither writes the cached registers back nor reloads them
+        // (every exit path writes all of them back instead), and MXCSR stays
+        // loaded across iterations.
+        const Insn &last = ins[n - 1];
+        const OpInfo &lo = op_info(last, h_.cfg.xlen);
+        self_loop_ = j_.opt_.chain && (lo.kind == Kind::Branch || lo.kind == Kind::Jal) &&
+                     pcs[n - 1] + static_cast<int64_t>(last.imm) == pcs[0] && aligned_target(pcs[0]);
+        bool uses_mxcsr = false;
+        for (const Insn &in : ins) {
+            const Kind k = op_info(in, h_.cfg.xlen).kind;
+            uses_mxcsr |= k >= Kind::FArith && k != Kind::FSgnj && k != Kind::FMvXF && k != Kind::FMvFX;
+        }
+        mx_loop_ = self_loop_ && uses_mxcsr;
+        if (mx_loop_) {
+            clean_mxcsr();
+            mx_live_ = true;
+        }
+        head_ = &label();   // a branch back to the block's start comes here
+        L(*head_);
+        if (self_loop_) {
+            dirty_ = cached_mask_;
+            fdirty_ = fcached_mask_;
+        }
         bool open = true;   // falls through to the next instruction
         for (unsigned i = 0; i < n; ++i) {
             const Insn &in = ins[i];
@@ -325,7 +444,7 @@ public:
             sync();
             exit_to(pcs[n - 1] + ins[n - 1].len);
         }
-        for (auto &c : cold_) c();
+        for (size_t i = 0; i < cold_.size(); ++i) cold_[i]();   // may append
         // Copies of the decoded instructions the helpers read.
         align(8);
         for (unsigned i = 0; i < insn_labels_.size(); ++i) {
@@ -337,10 +456,13 @@ public:
     }
 
 private:
-    inline static const Xbyak::Reg64 kHost64[4] = {Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15,
-                                                    Xbyak::util::rbp};
-    inline static const Xbyak::Reg32 kHost32[4] = {Xbyak::util::r13d, Xbyak::util::r14d, Xbyak::util::r15d,
-                                                   Xbyak::util::ebp};
+    // Callee-saved ones first; r10 and r11 (never argument or scratch
+    // registers here) are reloaded after every call.
+    static constexpr int kSlots = 6, kFirstVolatile = 4;
+    inline static const Xbyak::Reg64 kHost64[kSlots] = {Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15,
+                                                         Xbyak::util::rbp, Xbyak::util::r10, Xbyak::util::r11};
+    inline static const Xbyak::Reg32 kHost32[kSlots] = {Xbyak::util::r13d, Xbyak::util::r14d, Xbyak::util::r15d,
+                                                         Xbyak::util::ebp,  Xbyak::util::r10d, Xbyak::util::r11d};
 
     // The block's most used registers (two uses or more) get host registers.
     void choose_cached(std::span<const Insn> ins) {
@@ -348,20 +470,95 @@ private:
         for (const Insn &in : ins) {
             const OpInfo &oi = op_info(in, h_.cfg.xlen);
             if (oi.kind == Kind::Fallback || oi.kind == Kind::Pure) continue;
+            if (oi.kind >= Kind::FLoad) {   // only the integer operands
+                switch (oi.kind) {
+                case Kind::FLoad: case Kind::FStore: case Kind::FMvFX: case Kind::FCvtFX: ++uses[in.rs1]; break;
+                case Kind::FMvXF: case Kind::FCvtXF: case Kind::FCmp: ++uses[in.rd]; break;
+                default: break;
+                }
+                continue;
+            }
             ++uses[in.rs1];
             ++uses[in.rs2];   // counted for all kinds: harmless over-estimate
             ++uses[in.rd];
         }
         uses[0] = 0;
         cache_.fill(-1);
-        cached_mask_ = 0;
-        for (int slot = 0; slot < 4; ++slot) {
+        cached_mask_ = volatile_mask_ = 0;
+        for (int slot = 0; slot < kSlots; ++slot) {
             unsigned best = 0;
             for (unsigned r = 1; r < 32; ++r)
                 if (cache_[r] < 0 && uses[r] > uses[best]) best = r;
             if (uses[best] < 2) break;
-            cache_[best] = slot;
+            cache_[best] = static_cast<int8_t>(slot);
             cached_mask_ |= 1u << best;
+            if (slot >= kFirstVolatile) volatile_mask_ |= 1u << best;
+        }
+    }
+
+    inline static const Xbyak::Xmm kXmm[16] = {
+        Xbyak::util::xmm0,  Xbyak::util::xmm1,  Xbyak::util::xmm2,  Xbyak::util::xmm3,
+        Xbyak::util::xmm4,  Xbyak::util::xmm5,  Xbyak::util::xmm6,  Xbyak::util::xmm7,
+        Xbyak::util::xmm8,  Xbyak::util::xmm9,  Xbyak::util::xmm10, Xbyak::util::xmm11,
+        Xbyak::util::xmm12, Xbyak::util::xmm13, Xbyak::util::xmm14, Xbyak::util::xmm15};
+
+    void choose_fcached(std::span<const Insn> ins) {
+        std::array<unsigned, 32> uses{};
+        uint32_t single = 0;   // touched by a single-precision op: stays in memory
+        for (const Insn &in : ins) {
+            const OpInfo &oi = op_info(in, h_.cfg.xlen);
+            if (oi.kind < Kind::FLoad) continue;
+            unsigned rs[3] = {99, 99, 99}, rd = 99;
+            switch (oi.kind) {
+            case Kind::FLoad: rd = in.rd; break;
+            case Kind::FStore: rs[0] = in.rs2; break;
+            case Kind::FMvXF: case Kind::FCvtXF: rs[0] = in.rs1; break;
+            case Kind::FMvFX: case Kind::FCvtFX: rd = in.rd; break;
+            case Kind::FCvtSD: rs[0] = in.rs1; single |= 1u << in.rd; break;   // D -> S
+            case Kind::FCvtDS: rd = in.rd; single |= 1u << in.rs1; break;      // S -> D
+            case Kind::FSqrt: rs[0] = in.rs1; rd = in.rd; break;
+            case Kind::FFma: rs[0] = in.rs1; rs[1] = in.rs2; rs[2] = in.rs3; rd = in.rd; break;
+            case Kind::FCmp: rs[0] = in.rs1; rs[1] = in.rs2; break;
+            default: rs[0] = in.rs1; rs[1] = in.rs2; rd = in.rd; break;   // FArith, FSgnj
+            }
+            const bool d = oi.dbl && oi.kind != Kind::FCvtSD && oi.kind != Kind::FCvtDS;
+            for (unsigned r : rs)
+                if (r < 32) {
+                    ++uses[r];
+                    if (!d && oi.kind != Kind::FCvtSD) single |= 1u << r;
+                }
+            if (rd < 32) {
+                ++uses[rd];
+                if (!d && oi.kind != Kind::FCvtDS) single |= 1u << rd;
+            }
+        }
+        fcache_.fill(-1);
+        fcached_mask_ = fdirty_ = 0;
+        for (int slot = 2; slot < 16; ++slot) {
+            unsigned best = 32;
+            for (unsigned r = 0; r < 32; ++r)
+                if (fcache_[r] < 0 && !((single >> r) & 1) && uses[r] >= 2 && (best == 32 || uses[r] > uses[best]))
+                    best = r;
+            if (best == 32) break;
+            fcache_[best] = static_cast<int8_t>(slot);
+            fcached_mask_ |= 1u << best;
+        }
+    }
+    // A double in an f register: its xmm or memory.
+    const Xbyak::Operand &fsrc(unsigned r) {
+        if (int c = fcache_[r]; c >= 0) return kXmm[c];
+        return addrs_.emplace_back(fq(r));
+    }
+    void fbits_to(const Xbyak::Reg64 &dst, unsigned r) {   // dst = the raw bits of f[r]
+        if (int c = fcache_[r]; c >= 0) movq(dst, kXmm[c]);
+        else mov(dst, fq(r));
+    }
+    void fbits_from(unsigned r, const Xbyak::Reg64 &v) {   // f[r] = raw bits (not dirtying FS)
+        if (int c = fcache_[r]; c >= 0) {
+            movq(kXmm[c], v);
+            fdirty_ |= 1u << r;
+        } else {
+            mov(fq(r), v);
         }
     }
 
@@ -377,8 +574,11 @@ private:
         lea(rsi, ptr[rip + l]);
     }
     void call_fn(const void *fn) {
+        mov(qword[rip + &j_.ctx_.left], r12);   // for RetireSync
         mov(rax, reinterpret_cast<uintptr_t>(fn));
         call(rax);
+        reload(volatile_mask_);   // keeps eax and the flags
+        reload_f(fcached_mask_);  // every xmm is caller-saved
     }
     // Hot path: sync first. `reload_after`: the code continues after it.
     void fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, bool reload_after = true) {
@@ -394,8 +594,86 @@ private:
         if (reload_after) reload(cached_mask_);
     }
 
+    // Leave if an event is pending, the budget is spent or the code-flush
+    // epoch moved; else pay for the block.
+    void entry_checks(bool epoch = true) {
+        cmp(byte[rbx + off(&h_.check_)], 0);
+        jne(*no_entry_, T_NEAR);
+        test(r12, r12);
+        jle(*no_entry_, T_NEAR);
+        if (epoch) {
+            mov(rax, reinterpret_cast<uintptr_t>(&b_->epoch));
+            mov(rax, qword[rax]);
+            cmp(rax, qword[rip + &j_.ctx_.epoch]);
+            jne(*no_entry_, T_NEAR);   // its bytes must be checked again
+        }
+        sub(r12, n_);   // retires the block (instret = base - left)
+    }
+
+    // The self loop's back edge: registers stay in host registers (dirty)
+    // and MXCSR stays loaded; leaving writes them back.
+    void back_edge() {
+        Xbyak::Label &leave = label();
+        if (mx_loop_) {
+            if (!mx_live_) clean_mxcsr();   // a call in the body: flags folded already
+        } else if (mx_live_) {
+            fold_flags();
+        }
+        cmp(byte[rbx + off(&h_.check_)], 0);
+        jne(leave, T_NEAR);
+        test(r12, r12);
+        jle(leave, T_NEAR);
+        sub(r12, n_);
+        jmp(*head_, T_NEAR);
+        const uint64_t dirty = dirty_all();
+        const bool live = mx_loop_;
+        cold([this, &leave, dirty, live] {
+            L(leave);
+            writeback(dirty);
+            if (live) fold_flags();
+            mov(rax, b_->pc);
+            mov(qword[rbx + off(&h_.s.pc)], rax);
+            jmp(j_.exit0_);
+        });
+    }
+
+    // rax = target pc. The jump-cache probe inline, so that each indirect
+    // jump has its own branch-predictor entry; a miss goes through the
+    // prelude's lookup (which stores the pc and leaves).
+    void jc_probe(bool indirect, uint64_t target) {
+        if (!j_.opt_.chain) {
+            jmp(j_.lookup_, T_NEAR);
+            return;
+        }
+        static_assert(sizeof(JcEntry) == 32);
+        const uint32_t mask = (1u << Jit::kJcBits) - 1;
+        if (indirect) {
+            mov(ecx, eax);
+            and_(ecx, mask << 1);
+            shl(ecx, 4);   // ((pc >> 1) & mask) * 32
+            mov(rdx, reinterpret_cast<uintptr_t>(j_.jc_.data()));
+            add(rdx, rcx);
+        } else {
+            mov(rdx, reinterpret_cast<uintptr_t>(&j_.jc_[(target >> 1) & mask]));
+        }
+        cmp(qword[rdx + offsetof(JcEntry, pc)], rax);
+        jne(j_.lookup_);
+        mov(rcx, qword[rip + &j_.ctx_.mode]);
+        cmp(qword[rdx + offsetof(JcEntry, mode)], rcx);
+        jne(j_.lookup_);
+        jmp(qword[rdx + offsetof(JcEntry, code)]);
+    }
+
     // Leave the block for `target` (a direct, statically known pc).
     void exit_to(uint64_t target) {
+        if (j_.opt_.chain && target == b_->pc) {
+            // A loop onto itself: the entry checks again, then straight to
+            // the body; the cached registers are current (all written back).
+            // The epoch cannot move meanwhile: code_flushed makes helpers leave.
+            entry_checks(false);
+            jmp(*head_, T_NEAR);
+            return;
+        }
         if (j_.opt_.chain && same_page(target) && b_->nexits < 2) {
             BlockExit &e = b_->exits[b_->nexits++];
             e.from = b_;
@@ -414,7 +692,7 @@ private:
             return;
         }
         mov(rax, target);
-        jmp(j_.lookup_, T_NEAR);
+        jc_probe(false, target);
     }
     bool aligned_target(uint64_t t) const { return has_c() || (t & 2) == 0; }
 
@@ -435,16 +713,10 @@ private:
             reload(1u << rd);
             return true;
         case Kind::Lui:
-            if (rd) {
-                mov(rax, static_cast<uint64_t>(static_cast<int64_t>(in.imm)));
-                set(rd, rax);
-            }
+            if (rd) set_imm(rd, static_cast<uint64_t>(static_cast<int64_t>(in.imm)));
             return true;
         case Kind::Auipc:
-            if (rd) {
-                mov(rax, pc + static_cast<int64_t>(in.imm));
-                set(rd, rax);
-            }
+            if (rd) set_imm(rd, pc + static_cast<int64_t>(in.imm));
             return true;
         case Kind::Jal: {
             uint64_t t = pc + static_cast<int64_t>(in.imm);
@@ -452,9 +724,10 @@ private:
                 fallback(in, pc, excess, true, false);
                 return true;
             }
-            if (rd) {
-                mov(rax, next);
-                set(rd, rax);
+            if (rd) set_imm(rd, next);
+            if (self_loop_ && t == b_->pc) {
+                back_edge();
+                return false;
             }
             sync();
             exit_to(t);
@@ -479,15 +752,43 @@ private:
                 mov(rcx, next);
                 mov(xreg(rd), rcx);
             }
-            jmp(j_.lookup_, T_NEAR);
+            jc_probe(true, 0);
             return false;
         }
         case Kind::Branch: {
             uint64_t t = pc + static_cast<int64_t>(in.imm);
             Xbyak::Label &taken = label();
-            sync();
-            mov(rax, src(in.rs1));
-            cmp(rax, src(in.rs2));
+            const bool loop = self_loop_ && t == b_->pc;
+            if (!loop) sync();
+            if (cache_[in.rs1] >= 0) {
+                cmp(kHost64[cache_[in.rs1]], src(in.rs2));
+            } else if (cache_[in.rs2] >= 0) {
+                cmp(xreg(in.rs1), kHost64[cache_[in.rs2]]);
+            } else {
+                mov(rax, xreg(in.rs1));
+                cmp(rax, xreg(in.rs2));
+            }
+            if (loop) {   // not taken: leave; taken: round again
+                Xbyak::Label &out = label();
+                switch (oi.sub) {
+                case EQ: jne(out, T_NEAR); break;
+                case NE: je(out, T_NEAR); break;
+                case LT: jge(out, T_NEAR); break;
+                case GE: jl(out, T_NEAR); break;
+                case LTU: jae(out, T_NEAR); break;
+                default: jb(out, T_NEAR); break;
+                }
+                const uint64_t dirty = dirty_all();
+                const bool live = mx_live_;
+                back_edge();
+                L(out);
+                dirty_ = static_cast<uint32_t>(dirty);
+                fdirty_ = static_cast<uint32_t>(dirty >> 32);
+                mx_live_ = live;
+                sync();
+                exit_to(next);
+                return false;
+            }
             switch (oi.sub) {
             case EQ: je(taken, T_NEAR); break;
             case NE: jne(taken, T_NEAR); break;
@@ -508,70 +809,80 @@ private:
         }
         case Kind::Load: return load(in, oi, pc, excess);
         case Kind::Store: return store(in, oi, pc, excess);
+        case Kind::Lr: case Kind::Sc: case Kind::Amo: return atomic(in, oi, pc, excess);
         default: break;
         }
-        // Register-register / register-immediate arithmetic.
+        if (oi.kind >= Kind::FLoad) return fp(in, oi, pc, excess);
+        // Register-register / register-immediate arithmetic, straight into
+        // rd's host register when it has one (unless that clobbers rs2).
         if (rd == 0) return true;
         const int32_t imm = in.imm;
+        const bool rtype = oi.kind == Kind::AluR || oi.kind == Kind::AluRW || oi.kind == Kind::Mul ||
+                           oi.kind == Kind::MulW;
+        const bool direct = cache_[rd] >= 0 && !(rtype && rd == in.rs2 && in.rs1 != in.rs2) &&
+                            oi.kind != Kind::MulH && oi.kind != Kind::MulHU;
+        const Xbyak::Reg64 &D = direct ? kHost64[cache_[rd]] : rax;
+        const Xbyak::Reg32 &D32 = direct ? kHost32[cache_[rd]] : eax;
+        const bool in_place = direct && in.rs1 == rd;   // D already holds rs1
         switch (oi.kind) {
         case Kind::AluR:
-            mov(rax, src(in.rs1));
+            if (!in_place) mov(D, src(in.rs1));
             switch (oi.sub) {
-            case ADD: add(rax, src(in.rs2)); break;
-            case SUB: sub(rax, src(in.rs2)); break;
-            case XOR: xor_(rax, src(in.rs2)); break;
-            case OR: or_(rax, src(in.rs2)); break;
-            case AND: and_(rax, src(in.rs2)); break;
-            case SLL: mov(rcx, src(in.rs2)); shl(rax, cl); break;
-            case SRL: mov(rcx, src(in.rs2)); shr(rax, cl); break;
-            case SRA: mov(rcx, src(in.rs2)); sar(rax, cl); break;
-            case SLT: cmp(rax, src(in.rs2)); setl(al); movzx(eax, al); break;
-            case SLTU: cmp(rax, src(in.rs2)); setb(al); movzx(eax, al); break;
+            case ADD: add(D, src(in.rs2)); break;
+            case SUB: sub(D, src(in.rs2)); break;
+            case XOR: xor_(D, src(in.rs2)); break;
+            case OR: or_(D, src(in.rs2)); break;
+            case AND: and_(D, src(in.rs2)); break;
+            case SLL: mov(rcx, src(in.rs2)); shl(D, cl); break;
+            case SRL: mov(rcx, src(in.rs2)); shr(D, cl); break;
+            case SRA: mov(rcx, src(in.rs2)); sar(D, cl); break;
+            case SLT: cmp(D, src(in.rs2)); setl(al); movzx(D32, al); break;
+            case SLTU: cmp(D, src(in.rs2)); setb(al); movzx(D32, al); break;
             }
             break;
         case Kind::AluI:
-            mov(rax, src(in.rs1));
+            if (!in_place) mov(D, src(in.rs1));
             switch (oi.sub) {
-            case ADD: if (imm) add(rax, imm); break;
-            case XOR: xor_(rax, imm); break;
-            case OR: or_(rax, imm); break;
-            case AND: and_(rax, imm); break;
-            case SLL: shl(rax, imm & 63); break;
-            case SRL: shr(rax, imm & 63); break;
-            case SRA: sar(rax, imm & 63); break;
-            case SLT: cmp(rax, imm); setl(al); movzx(eax, al); break;
-            case SLTU: cmp(rax, imm); setb(al); movzx(eax, al); break;
+            case ADD: if (imm) add(D, imm); break;
+            case XOR: xor_(D, imm); break;
+            case OR: or_(D, imm); break;
+            case AND: and_(D, imm); break;
+            case SLL: shl(D, imm & 63); break;
+            case SRL: shr(D, imm & 63); break;
+            case SRA: sar(D, imm & 63); break;
+            case SLT: cmp(D, imm); setl(al); movzx(D32, al); break;
+            case SLTU: cmp(D, imm); setb(al); movzx(D32, al); break;
             }
             break;
         case Kind::AluRW:
-            mov(eax, src(in.rs1, 32));
+            if (!in_place) mov(D32, src(in.rs1, 32));
             switch (oi.sub) {
-            case ADD: add(eax, src(in.rs2, 32)); break;
-            case SUB: sub(eax, src(in.rs2, 32)); break;
-            case SLL: mov(ecx, src(in.rs2, 32)); shl(eax, cl); break;
-            case SRL: mov(ecx, src(in.rs2, 32)); shr(eax, cl); break;
-            default: mov(ecx, src(in.rs2, 32)); sar(eax, cl); break;
+            case ADD: add(D32, src(in.rs2, 32)); break;
+            case SUB: sub(D32, src(in.rs2, 32)); break;
+            case SLL: mov(ecx, src(in.rs2, 32)); shl(D32, cl); break;
+            case SRL: mov(ecx, src(in.rs2, 32)); shr(D32, cl); break;
+            default: mov(ecx, src(in.rs2, 32)); sar(D32, cl); break;
             }
-            movsxd(rax, eax);
+            movsxd(D, D32);
             break;
         case Kind::AluIW:
-            mov(eax, src(in.rs1, 32));
+            if (!in_place) mov(D32, src(in.rs1, 32));
             switch (oi.sub) {
-            case ADD: if (imm) add(eax, imm); break;
-            case SLL: shl(eax, imm & 31); break;
-            case SRL: shr(eax, imm & 31); break;
-            default: sar(eax, imm & 31); break;
+            case ADD: if (imm) add(D32, imm); break;
+            case SLL: shl(D32, imm & 31); break;
+            case SRL: shr(D32, imm & 31); break;
+            default: sar(D32, imm & 31); break;
             }
-            movsxd(rax, eax);
+            movsxd(D, D32);
             break;
         case Kind::Mul:
-            mov(rax, src(in.rs1));
-            imul(rax, src(in.rs2));
+            if (!in_place) mov(D, src(in.rs1));
+            imul(D, src(in.rs2));
             break;
         case Kind::MulW:
-            mov(eax, src(in.rs1, 32));
-            imul(eax, src(in.rs2, 32));
-            movsxd(rax, eax);
+            if (!in_place) mov(D32, src(in.rs1, 32));
+            imul(D32, src(in.rs2, 32));
+            movsxd(D, D32);
             break;
         case Kind::MulH:
             mov(rax, src(in.rs1));
@@ -585,54 +896,90 @@ private:
             break;
         default: break;
         }
-        set(rd, rax);
+        if (direct) dirty_ |= 1u << rd;
+        else set(rd, rax);
         return true;
     }
 
-    // rax = va; rdx = index into the TLB set (entries of this mode's data privilege).
-    void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow) {
-        mov(rcx, rax);
+    // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
+    // The TLB set is the data privilege's of this mode.
+    void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
+        static_assert(Hart::kTlbSize == 256 && sizeof(Hart::TlbEntry) == 40);   // movzx cl; rdx * 5 * 8
+        mov(rcx, va);
         shr(rcx, 12);
-        mov(edx, ecx);
-        and_(edx, Hart::kTlbSize - 1);
-        imul(edx, edx, static_cast<int>(sizeof(Hart::TlbEntry)));
-        cmp(qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
+        movzx(edx, cl);
+        lea(edx, ptr[rdx + rdx * 4]);
+        cmp(qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
         if (size > 1) {
-            test(al, size - 1);
+            test(va.cvt8(), size - 1);
             jnz(slow, T_NEAR);
         }
-        mov(rdx, qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
+        mov(rdx, qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
+    }
+    // The register holding rs1 + imm: rs1's host register itself when the
+    // offset is 0, else rax.
+    Xbyak::Reg64 address(const Insn &in) {
+        const int c = cache_[in.rs1];
+        if (c >= 0 && !in.imm) return kHost64[c];
+        if (c >= 0) {
+            lea(rax, ptr[kHost64[c] + in.imm]);
+        } else {
+            mov(rax, src(in.rs1));
+            if (in.imm) add(rax, in.imm);
+        }
+        return rax;
     }
     int32_t tlb_base() const { return off(&h_.tlb_[h_.data_priv()][0]); }
 
     bool load(const Insn &in, const OpInfo &oi, uint64_t pc, unsigned excess) {
+        const bool fpl = oi.kind == Kind::FLoad;   // flw/fld: into f[rd]
+        if (fpl) fs_gate(in, pc, excess);
         Xbyak::Label &slow = label(), &done = label();
-        const uint32_t dirty = dirty_;   // what the slow path must write back
-        mov(rax, src(in.rs1));
-        if (in.imm) add(rax, in.imm);
-        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_r), slow);
+        const uint64_t dirty = dirty_all();   // what the slow path must write back
+        const bool live = mx_live_;
+        const Xbyak::Reg64 A = address(in);
+        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_r), slow, A);
+        // Straight into rd's host register when it has one.
+        const bool direct = !fpl && in.rd && cache_[in.rd] >= 0;
+        const Xbyak::Reg64 &V = direct ? kHost64[cache_[in.rd]] : rcx;
+        const Xbyak::Reg32 &V32 = direct ? kHost32[cache_[in.rd]] : ecx;
         switch (oi.size) {
-        case 1: oi.sign ? movsx(rcx, byte[rdx + rax]) : movzx(ecx, byte[rdx + rax]); break;
-        case 2: oi.sign ? movsx(rcx, word[rdx + rax]) : movzx(ecx, word[rdx + rax]); break;
-        case 4: oi.sign ? movsxd(rcx, dword[rdx + rax]) : mov(ecx, dword[rdx + rax]); break;
-        default: mov(rcx, qword[rdx + rax]); break;
+        case 1: oi.sign ? movsx(V, byte[rdx + A]) : movzx(V32, byte[rdx + A]); break;
+        case 2: oi.sign ? movsx(V, word[rdx + A]) : movzx(V32, word[rdx + A]); break;
+        case 4: oi.sign ? movsxd(V, dword[rdx + A]) : mov(V32, dword[rdx + A]); break;
+        default: mov(V, qword[rdx + A]); break;
         }
-        if (in.rd) set(in.rd, rcx);
+        if (fpl) {
+            if (oi.size == 8) {
+                fbits_from(in.rd, rcx);
+            } else {
+                mov(fd(in.rd), ecx);
+                mov(fd(in.rd, 1), -1);   // NaN-boxed
+            }
+            fs_dirty();   // the slow path's helper dirties it itself
+        } else if (direct) {
+            dirty_ |= 1u << in.rd;
+        } else if (in.rd) {
+            set(in.rd, rcx);
+        }
         L(done);
-        const uint32_t packed = in.rd | oi.size << 8 | (oi.sign ? 1u : 0u) << 16 | unsigned(in.len) << 24;
-        const unsigned rd = in.rd;
-        cold([this, &slow, &done, packed, pc, excess, dirty, rd] {
+        const uint32_t packed = in.rd | oi.size << 8 | (oi.sign ? 1u : 0u) << 16 | (fpl ? 1u : 0u) << 17 |
+                                unsigned(in.len) << 24;
+        const unsigned rd = fpl ? 0 : in.rd;
+        cold([this, &slow, &done, packed, pc, excess, dirty, rd, live, A] {
             L(slow);
             writeback(dirty);
+            if (live) fold_flags();
             mov(rdi, rbx);
-            mov(rsi, rax);
+            mov(rsi, A);
             mov(edx, packed);
             mov(rcx, pc);
             mov(r8d, excess);
             call_fn(reinterpret_cast<const void *>(&helper_load));
             test(eax, eax);
             jnz(j_.exit0_);
+            if (live) clean_mxcsr();
             if (rd) reload(1u << rd);   // the helper wrote it to memory
             jmp(done, T_NEAR);
         });
@@ -640,53 +987,450 @@ private:
     }
 
     bool store(const Insn &in, const OpInfo &oi, uint64_t pc, unsigned excess) {
+        const bool fps = oi.kind == Kind::FStore;   // fsw/fsd: from f[rs2]
+        if (fps) fs_gate(in, pc, excess);
         Xbyak::Label &slow = label(), &done = label();
-        const uint32_t dirty = dirty_;
-        mov(rax, src(in.rs1));
-        if (in.imm) add(rax, in.imm);
-        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow);
-        mov(rcx, src(in.rs2));
+        const uint64_t dirty = dirty_all();
+        const bool live = mx_live_;
+        const Xbyak::Reg64 A = address(in);
+        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow, A);
+        const int c2 = fps ? -1 : cache_[in.rs2];
+        const Xbyak::Reg64 &V = c2 >= 0 ? kHost64[c2] : rcx;
+        if (fps) fbits_to(rcx, in.rs2);
+        else if (c2 < 0) mov(rcx, src(in.rs2));
         switch (oi.size) {
-        case 1: mov(byte[rdx + rax], cl); break;
-        case 2: mov(word[rdx + rax], cx); break;
-        case 4: mov(dword[rdx + rax], ecx); break;
-        default: mov(qword[rdx + rax], rcx); break;
+        case 1: mov(byte[rdx + A], V.cvt8()); break;
+        case 2: mov(word[rdx + A], V.cvt16()); break;
+        case 4: mov(dword[rdx + A], V.cvt32()); break;
+        default: mov(qword[rdx + A], V); break;
         }
         L(done);
         const uint32_t packed = oi.size | unsigned(in.len) << 8;
         const unsigned rs2 = in.rs2;
-        cold([this, &slow, &done, packed, pc, excess, rs2, dirty] {
+        cold([this, &slow, &done, packed, pc, excess, rs2, dirty, fps, live, A] {
             L(slow);
             writeback(dirty);
+            if (live) fold_flags();
             mov(rdi, rbx);
-            mov(rsi, rax);
-            mov(rdx, src(rs2));
+            mov(rsi, A);
+            if (fps) mov(rdx, fq(rs2));
+            else mov(rdx, src(rs2));
             mov(ecx, packed);
             mov(r8, pc);
             mov(r9d, excess);
             call_fn(reinterpret_cast<const void *>(&helper_store));
             test(eax, eax);
             jnz(j_.exit0_);
+            if (live) clean_mxcsr();
             jmp(done, T_NEAR);
         });
+        return true;
+    }
+
+    // ---- A ----
+    // The same reservation rules as the interpreter's handlers: lr records
+    // (va, value); sc succeeds when the reservation matches and memory still
+    // holds the value (cmpxchg); either way the reservation is dropped.
+    bool atomic(const Insn &in, const OpInfo &oi, uint64_t pc, unsigned excess) {
+        const bool w = oi.size == 4;
+        Xbyak::Label &done = label();
+        Xbyak::Label &slow = fp_generic(in, pc, excess, done);   // the handler, then on
+        const int32_t o_valid = off(&h_.s.lr_valid), o_addr = off(&h_.s.lr_addr), o_val = off(&h_.s.lr_val);
+        mov(rax, src(in.rs1));
+        if (oi.kind == Kind::Sc) {
+            Xbyak::Label &fail = label();
+            cmp(byte[rbx + o_valid], 0);
+            je(fail, T_NEAR);
+            cmp(rax, qword[rbx + o_addr]);
+            jne(fail, T_NEAR);
+            tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow, rax);
+            add(rdx, rax);
+            mov(rcx, src(in.rs2));
+            mov(rax, qword[rbx + o_val]);
+            lock();
+            if (w) cmpxchg(dword[rdx], ecx);
+            else cmpxchg(qword[rdx], rcx);
+            setne(al);
+            movzx(eax, al);   // 0: stored
+            Xbyak::Label &res = label();
+            jmp(res, T_NEAR);
+            L(fail);
+            mov(eax, 1);
+            L(res);
+            mov(byte[rbx + o_valid], 0);
+            if (in.rd) set(in.rd, rax);
+            L(done);
+            return true;
+        }
+        tlb_probe(oi.size, oi.kind == Kind::Lr ? offsetof(Hart::TlbEntry, tag_r) : offsetof(Hart::TlbEntry, tag_w),
+                  slow, rax);
+        if (oi.kind == Kind::Lr) {
+            mov(qword[rbx + o_addr], rax);
+            if (w) mov(ecx, dword[rdx + rax]);   // zero-extended, as lr_val
+            else mov(rcx, qword[rdx + rax]);
+            mov(qword[rbx + o_val], rcx);
+            mov(byte[rbx + o_valid], 1);
+        } else {
+            add(rdx, rax);
+            mov(rcx, src(in.rs2));
+            const Xbyak::Reg &v = w ? static_cast<const Xbyak::Reg &>(ecx) : rcx;
+            const Xbyak::Address m = w ? dword[rdx] : qword[rdx];
+            switch (oi.sub) {
+            case ASWAP: xchg(m, v); break;
+            case AADD: lock(); xadd(m, v); break;
+            default: {   // read, combine, compare-and-swap until it sticks
+                Xbyak::Label again;
+                const Xbyak::Reg &a = w ? static_cast<const Xbyak::Reg &>(eax) : rax;
+                const Xbyak::Reg &t = w ? static_cast<const Xbyak::Reg &>(esi) : rsi;
+                mov(a, m);
+                L(again);
+                mov(t, a);
+                if (oi.sub == AXOR) xor_(t, v);
+                else if (oi.sub == AAND) and_(t, v);
+                else or_(t, v);
+                lock(); cmpxchg(m, t);
+                jne(again);
+                mov(v, a);
+                break;
+            }
+            }
+        }
+        if (in.rd) {
+            if (w) movsxd(rcx, ecx);
+            set(in.rd, rcx);
+        }
+        L(done);
+        return true;
+    }
+
+    // ---- F/D ----
+    Xbyak::Address fq(unsigned r) { return qword[rbx + off(&h_.s.f[r])]; }
+    Xbyak::Address fd(unsigned r, int hi = 0) { return dword[rbx + (off(&h_.s.f[r]) + 4 * hi)]; }
+
+    static bool have_fma() {
+        static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tFMA);
+        return has;
+    }
+
+    // Calls the instruction's interpreter handler from a cold path; leaves
+    // the block when it says so (trap, force).
+    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, uint64_t dirty, bool live) {
+        writeback(dirty);
+        if (live) fold_flags();
+        mov(rdi, rbx);
+        insn_addr(in);
+        mov(rdx, pc);
+        mov(ecx, excess);
+        mov(r8d, force ? 1 : 0);
+        call_fn(reinterpret_cast<const void *>(&helper_fallback));
+        test(eax, eax);
+        jnz(j_.exit0_);
+    }
+    // FS == Off: the handler raises the illegal-instruction trap. Checked
+    // once per block: only instructions that end the block can change FS.
+    void fs_gate(const Insn &in, uint64_t pc, unsigned excess) {
+        if (fs_ok_) return;
+        fs_ok_ = true;
+        Xbyak::Label &off_path = label();
+        test(dword[rbx + off(&h_.s.mstatus)], static_cast<uint32_t>(mstatus_bits::FS));
+        jz(off_path, T_NEAR);
+        const uint64_t dirty = dirty_all();
+        const bool live = mx_live_;
+        cold([this, &off_path, in, pc, excess, dirty, live] {
+            L(off_path);
+            call_fallback(in, pc, excess, true, dirty, live);
+            jmp(j_.exit0_, T_NEAR);
+        });
+    }
+    // An f register was written: FS = Dirty (once per block: nothing in a
+    // block makes it clean again).
+    void fs_dirty() {
+        if (fs_dirtied_) return;
+        fs_dirtied_ = true;
+        or_(dword[rbx + off(&h_.s.mstatus)], static_cast<uint32_t>(mstatus_bits::FS));
+    }
+    // The instruction again through its handler (exact NaNs, flags, odd
+    // cases), then back to `done`.
+    Xbyak::Label &fp_generic(const Insn &in, uint64_t pc, unsigned excess, Xbyak::Label &done) {
+        Xbyak::Label &l = label();
+        const uint64_t dirty = dirty_all();
+        const bool live = mx_live_;
+        cold([this, &l, &done, in, pc, excess, dirty, live] {
+            L(l);
+            call_fallback(in, pc, excess, false, dirty, live);
+            if (live) clean_mxcsr();
+            reload(cached_mask_);
+            jmp(done, T_NEAR);
+        });
+        return l;
+    }
+
+    bool fp(const Insn &in, const OpInfo &oi, uint64_t pc, unsigned excess) {
+        const Kind k = oi.kind;
+        if (k == Kind::FLoad) return load(in, oi, pc, excess);
+        if (k == Kind::FStore) return store(in, oi, pc, excess);
+        const unsigned rm = (in.raw >> 12) & 7, rs1 = in.rs1, rs2 = in.rs2, rd = in.rd;
+        const bool has_rm = k == Kind::FArith || k == Kind::FSqrt || k == Kind::FFma || k == Kind::FCvtXF ||
+                            k == Kind::FCvtFX || k == Kind::FCvtSD || k == Kind::FCvtDS;
+        // Exact results: any valid rounding mode gives the same.
+        const bool exact = k == Kind::FCvtDS || (k == Kind::FCvtFX && oi.dbl && rs2 < 2);
+        if (has_rm && !(rm == 0 || rm == 7 || (rm == 1 && k == Kind::FCvtXF) || (exact && rm <= 4))) {
+            fallback(in, pc, excess, false);   // RTZ/RDN/RUP/RMM arithmetic, invalid rm
+            return true;
+        }
+        if (k == Kind::FFma && !have_fma()) {
+            fallback(in, pc, excess, false);
+            return true;
+        }
+        fs_gate(in, pc, excess);
+        const bool mx = k != Kind::FSgnj && k != Kind::FMvXF && k != Kind::FMvFX;
+        if (mx && !mx_live_) {
+            clean_mxcsr();
+            mx_live_ = true;
+        }
+        Xbyak::Label &done = label();
+        Xbyak::Label &gen = fp_generic(in, pc, excess, done);
+        if (has_rm && rm == 7) {   // dynamic: frm must be RNE (or valid, for exact ones)
+            cmp(byte[rbx + off(&h_.s.frm)], exact ? 4 : 0);
+            if (exact) ja(gen, T_NEAR);
+            else jne(gen, T_NEAR);
+        }
+        const bool d = oi.dbl;
+        auto boxed = [&](unsigned r) {   // an unboxed single reads as the canonical NaN
+            cmp(fd(r, 1), -1);
+            jne(gen, T_NEAR);
+        };
+        auto box_srcs = [&](std::initializer_list<unsigned> rs) {
+            if (!d)
+                for (unsigned r : rs) boxed(r);
+        };
+        auto nan_to_generic = [&](bool dd) {   // RISC-V returns the canonical NaN
+            if (dd) ucomisd(xmm0, xmm0);
+            else ucomiss(xmm0, xmm0);
+            jp(gen, T_NEAR);
+        };
+        auto put = [&](bool dd) {
+            if (dd && fcache_[rd] >= 0) {
+                movaps(kXmm[fcache_[rd]], xmm0);
+                fdirty_ |= 1u << rd;
+            } else if (dd) {
+                movsd(fq(rd), xmm0);
+            } else {
+                movss(fd(rd), xmm0);
+                mov(fd(rd, 1), -1);
+            }
+            fs_dirty();
+        };
+        auto load_x0 = [&](unsigned r) {
+            if (d && fcache_[r] >= 0) movaps(xmm0, kXmm[fcache_[r]]);
+            else if (d) movsd(xmm0, fq(r));
+            else movss(xmm0, fd(r));
+        };
+        switch (k) {
+        case Kind::FArith: {
+            box_srcs({rs1, rs2});
+            load_x0(rs1);
+            const Xbyak::Operand &b = d ? fsrc(rs2) : addrs_.emplace_back(fd(rs2));
+            switch (oi.sub) {
+            case FADD: d ? addsd(xmm0, b) : addss(xmm0, b); break;
+            case FSUB: d ? subsd(xmm0, b) : subss(xmm0, b); break;
+            case FMUL: d ? mulsd(xmm0, b) : mulss(xmm0, b); break;
+            default: d ? divsd(xmm0, b) : divss(xmm0, b); break;
+            }
+            nan_to_generic(d);
+            put(d);
+            break;
+        }
+        case Kind::FSqrt:
+            box_srcs({rs1});
+            if (d) sqrtsd(xmm0, fsrc(rs1));
+            else sqrtss(xmm0, fd(rs1));
+            nan_to_generic(d);
+            put(d);
+            break;
+        case Kind::FFma: {
+            box_srcs({rs1, rs2, in.rs3});
+            load_x0(rs1);
+            if (d && fcache_[rs2] >= 0) movaps(xmm1, kXmm[fcache_[rs2]]);
+            else if (d) movsd(xmm1, fq(rs2));
+            else movss(xmm1, fd(rs2));
+            const Xbyak::Operand &c = d ? fsrc(in.rs3) : addrs_.emplace_back(fd(in.rs3));
+            // RISC-V fnmsub = -(a*b)+c is x86 fnmadd; fnmadd = -(a*b)-c is fnmsub.
+            switch (oi.sub) {
+            case 0: d ? vfmadd213sd(xmm0, xmm1, c) : vfmadd213ss(xmm0, xmm1, c); break;
+            case 1: d ? vfmsub213sd(xmm0, xmm1, c) : vfmsub213ss(xmm0, xmm1, c); break;
+            case 2: d ? vfnmadd213sd(xmm0, xmm1, c) : vfnmadd213ss(xmm0, xmm1, c); break;
+            default: d ? vfnmsub213sd(xmm0, xmm1, c) : vfnmsub213ss(xmm0, xmm1, c); break;
+            }
+            nan_to_generic(d);
+            put(d);
+            break;
+        }
+        case Kind::FSgnj: {   // bit operations; no flags
+            box_srcs({rs1, rs2});
+            const int top = d ? 63 : 31;
+            const Xbyak::Reg &a = d ? static_cast<const Xbyak::Reg &>(rax) : eax;
+            const Xbyak::Reg &b = d ? static_cast<const Xbyak::Reg &>(rcx) : ecx;
+            if (d) {
+                fbits_to(rax, rs1);
+                fbits_to(rcx, rs2);
+            } else {
+                mov(a, fd(rs1));
+                mov(b, fd(rs2));
+            }
+            if (oi.sub == 1) not_(b);
+            shr(b, top);
+            shl(b, top);   // the sign bit of rs2 (inverted for sgnjn)
+            if (oi.sub == 2) {
+                xor_(a, b);
+            } else {
+                btr(a, top);
+                or_(a, b);
+            }
+            if (d) {
+                fbits_from(rd, rax);
+            } else {
+                mov(fd(rd), eax);
+                mov(fd(rd, 1), -1);
+            }
+            fs_dirty();
+            break;
+        }
+        case Kind::FCmp:
+            box_srcs({rs1, rs2});
+            if (oi.sub == FEQ) {   // quiet: NV only for signalling NaNs, as ucomis*
+                load_x0(rs1);
+                if (d) ucomisd(xmm0, fsrc(rs2));
+                else ucomiss(xmm0, fd(rs2));
+                setnp(al);
+                sete(cl);
+                and_(al, cl);
+            } else {   // signalling: NV for any NaN, as comis*; rs2 > rs1 / rs2 >= rs1
+                load_x0(rs2);
+                if (d) comisd(xmm0, fsrc(rs1));
+                else comiss(xmm0, fd(rs1));
+                if (oi.sub == FLT) seta(al);
+                else setae(al);
+            }
+            movzx(eax, al);
+            if (rd) set(rd, rax);
+            break;
+        case Kind::FMvXF:
+            if (d) fbits_to(rax, rs1);
+            else movsxd(rax, fd(rs1));
+            if (rd) set(rd, rax);
+            break;
+        case Kind::FMvFX:
+            if (d) {
+                mov(rax, src(rs1));
+                fbits_from(rd, rax);
+            } else {
+                mov(eax, src(rs1, 32));
+                mov(fd(rd), eax);
+                mov(fd(rd, 1), -1);
+            }
+            fs_dirty();
+            break;
+        case Kind::FCvtXF: {
+            // In range (checked on the bits, so no flag is raised first): the
+            // host conversion is exact; else the handler saturates.
+            const unsigned t = rs2;   // 0 w, 1 wu, 2 l, 3 lu
+            const bool sgn = t == 0 || t == 2, rtz = rm == 1;
+            if (d) {
+                static constexpr uint64_t bound[] = {0x41dfffffffc00000ull /* 2^31-1 */,
+                                                     0x41efffffffe00000ull /* 2^32-1 */,
+                                                     0x43e0000000000000ull /* 2^63 */, 0x43e0000000000000ull};
+                fbits_to(rax, rs1);
+                if (sgn) {
+                    mov(rcx, rax);
+                    btr(rcx, 63);
+                } else {
+                    mov(rcx, rax);
+                }
+                mov(rdx, bound[t]);
+                cmp(rcx, rdx);
+                jae(gen, T_NEAR);
+                if (t == 0) rtz ? cvttsd2si(eax, fsrc(rs1)) : cvtsd2si(eax, fsrc(rs1));
+                else rtz ? cvttsd2si(rax, fsrc(rs1)) : cvtsd2si(rax, fsrc(rs1));
+            } else {
+                static constexpr uint32_t bound[] = {0x4f000000u /* 2^31 */, 0x4f800000u /* 2^32 */,
+                                                     0x5f000000u /* 2^63 */, 0x5f000000u};
+                boxed(rs1);
+                mov(ecx, fd(rs1));
+                if (sgn) btr(ecx, 31);
+                cmp(ecx, bound[t]);
+                jae(gen, T_NEAR);
+                if (t == 0) rtz ? cvttss2si(eax, fd(rs1)) : cvtss2si(eax, fd(rs1));
+                else rtz ? cvttss2si(rax, fd(rs1)) : cvtss2si(rax, fd(rs1));
+            }
+            if (t < 2) movsxd(rax, eax);   // 32-bit results are sign-extended
+            if (rd) set(rd, rax);
+            break;
+        }
+        case Kind::FCvtFX: {
+            const unsigned t = rs2;
+            switch (t) {
+            case 0: movsxd(rax, src(rs1, 32)); break;
+            case 1: mov(eax, src(rs1, 32)); break;
+            default:
+                mov(rax, src(rs1));
+                if (t == 3) {   // >= 2^63: no unsigned conversion before AVX-512
+                    test(rax, rax);
+                    js(gen, T_NEAR);
+                }
+                break;
+            }
+            xorps(xmm0, xmm0);   // no false dependency on the old xmm0
+            if (d) cvtsi2sd(xmm0, rax);
+            else cvtsi2ss(xmm0, rax);
+            put(d);
+            break;
+        }
+        case Kind::FCvtSD:
+            cvtsd2ss(xmm0, fsrc(rs1));
+            nan_to_generic(false);
+            put(false);
+            break;
+        case Kind::FCvtDS:
+            boxed(rs1);
+            cvtss2sd(xmm0, fd(rs1));
+            nan_to_generic(true);
+            put(true);
+            break;
+        default: break;
+        }
+        L(done);
         return true;
     }
 
     Jit &j_;
     Hart &h_;
     Block *b_ = nullptr;
+    unsigned n_ = 0;                      // instructions in the block
+    bool self_loop_ = false;              // ends with a direct branch/jump to its start
+    bool mx_loop_ = false;                // ... and MXCSR is loaded before the loop head
+    Xbyak::Label *no_entry_ = nullptr;    // leave before the block (pc = its start)
+    Xbyak::Label *head_ = nullptr;        // after the prologue and register loads
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
-    uint32_t cached_mask_ = 0, dirty_ = 0;
+    uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
+    // f registers in xmm2..xmm15: only those no single-precision op of the
+    // block touches (so NaN-boxing checks can read memory); reloaded after
+    // every call.
+    std::array<int8_t, 32> fcache_{};
+    uint32_t fcached_mask_ = 0, fdirty_ = 0;
     std::deque<Xbyak::Address> addrs_;
     std::deque<Xbyak::Label> labels_;
-    std::vector<std::function<void()>> cold_;
+    std::deque<std::function<void()>> cold_;
+    bool mx_live_ = false;       // MXCSR loaded clean (flags accumulate since)
+    bool fs_ok_ = false;         // FS != Off checked in this block
+    bool fs_dirtied_ = false;    // FS set to Dirty on this block's straight line
     std::deque<std::pair<Xbyak::Label *, Insn>> insn_labels_;
 };
 
 void Jit::emit_prelude() {
-    Emitter e(*this, cache_.base(), cache_.size());
+    Emitter e(*this, cache_.base() + kCtxPage, cache_.size() - kCtxPage);
     e.prelude();
-    prelude_end_ = used_ = (e.getSize() + 63) & ~size_t(63);
+    prelude_end_ = used_ = kCtxPage + ((e.getSize() + 63) & ~size_t(63));
 }
 
 Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
@@ -742,6 +1486,7 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
         opt_.out_asm(std::string(head) + disas_host(blk->code, blk->code_size) + "\n");
     }
     if (opt_.perfmap) perfmap_add(blk->code, blk->code_size, pc);
+    if (opt_.jitdump) jitdump_add(blk->code, blk->code_size, pc);
     ++stats_.blocks;
     Block *b = blk.get();
     by_page_[pa >> 12].push_back(b);

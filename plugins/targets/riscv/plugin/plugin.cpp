@@ -106,6 +106,7 @@ public:
             o.cache_bytes = static_cast<size_t>(std::stoull(mb)) << 20;
         if (accel_flag("accel.one-insn-per-tb", false)) o.max_insns = 1;
         o.perfmap = accel_flag("perfmap", false);
+        o.jitdump = accel_flag("jitdump", false);
         o.chain = !ts::log_enabled(TS_LOG_NOCHAIN);
         if (ts::log_enabled(TS_LOG_OUT_ASM))
             o.out_asm = [](std::string_view text) {
