@@ -162,10 +162,24 @@ void Jit::chain(BlockExit *e, Block *to) {
 Block *Jit::lookup(uint64_t pc, uint32_t mode) {
     JcEntry &je = jc_[(pc >> 1) & ((1u << kJcBits) - 1)];
     if (je.pc == pc && je.mode == jc_key(mode) && je.block->epoch == ctx_.epoch) return je.block;
-    Hart::XlateInfo info;
-    uint64_t pa = h.translate(pc, 2, Access::Fetch, h.s.priv, info);   // may throw Trap
-    if (!info.cacheable) return nullptr;   // PMP splits the page: interpret
-    if (!h.code_page(pa & ~0xfffull)) return nullptr;   // not RAM
+    // The hart's fetch TLB knows the page when it was fetched from lately
+    // (it holds only cacheable RAM pages that are code, and goes with every
+    // TLB flush, fence.i and dropped page): no page walk then.
+    uint64_t pa;
+    const uint64_t vpn = pc >> 12, tag = (vpn << 2) | h.s.priv;
+    Hart::FetchEntry &fe = h.ftlb_[vpn & (h.ftlb_.size() - 1)];
+    if (fe.tag == tag && fe.page) {
+        pa = fe.page->pa | (pc & 0xfff);
+        // After a fence.i the page re-checks its bytes first.
+        if (fe.page->epoch != h.fence_epoch_ && !h.code_page(fe.page->pa)) return nullptr;
+    } else {
+        Hart::XlateInfo info;
+        pa = h.translate(pc, 2, Access::Fetch, h.s.priv, info);   // may throw Trap
+        if (!info.cacheable) return nullptr;   // PMP splits the page: interpret
+        CodePage *page = h.code_page(pa & ~0xfffull);
+        if (!page) return nullptr;   // not RAM
+        fe = Hart::FetchEntry{tag, page};
+    }
     Block *b = nullptr;
     auto it = blocks_.find(key_of(pa, mode, pc));
     if (it != blocks_.end()) {
