@@ -61,6 +61,7 @@ uint32_t Jit::mode_key() const { return h.s.priv | (h.data_priv() << 2); }
 
 void Jit::flush() {
     blocks_.clear();
+    std::fill(block_slots_.begin(), block_slots_.end(), BlockSlot{});
     by_page_.clear();
     std::fill(jc_.begin(), jc_.end(), JcEntry{});
     used_ = prelude_end_;
@@ -96,7 +97,9 @@ void Jit::drop_block(Block *b) {
     // A block can only sit in the jump-cache slot of its own virtual pc.
     if (JcEntry &je = jc_[(b->pc >> 1) & ((1u << kJcBits) - 1)]; je.block == b) je = JcEntry{};
     ++stats_.invalidations;
-    blocks_.erase(key_of(b->pa, b->mode, b->pc));   // frees b
+    const Key k = key_of(b->pa, b->mode, b->pc);
+    if (BlockSlot &s = block_slots_[slot_of(k)]; s.block == b) s = BlockSlot{};
+    blocks_.erase(k);   // frees b
 }
 
 void Jit::code_written(uint64_t pa, unsigned size) {
@@ -180,10 +183,8 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         if (!page) return nullptr;   // not RAM
         fe = Hart::FetchEntry{tag, page};
     }
-    Block *b = nullptr;
-    auto it = blocks_.find(key_of(pa, mode, pc));
-    if (it != blocks_.end()) {
-        b = it->second.get();
+    Block *b = find_block(key_of(pa, mode, pc));
+    if (b) {
         if (b->epoch != ctx_.epoch && !still_valid(b)) {
             auto &list = by_page_[pa >> 12];
             list.erase(std::remove(list.begin(), list.end(), b), list.end());
@@ -198,6 +199,15 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
     }
     je = JcEntry{pc, jc_key(mode), b->code, b};
     return b;
+}
+
+Block *Jit::find_block(const Key &k) {
+    BlockSlot &s = block_slots_[slot_of(k)];
+    if (s.block && s.key == k) return s.block;
+    auto it = blocks_.find(k);
+    if (it == blocks_.end()) return nullptr;
+    s = BlockSlot{k, it->second.get()};
+    return s.block;
 }
 
 // One instruction through the interpreter (code that is not translated).

@@ -181,6 +181,19 @@ private:
     };
     static Key key_of(uint64_t pa, uint32_t mode, uint64_t pc) { return {pa * 16 + mode, pc}; }
     std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
+    // A direct-mapped cache in front of blocks_ (a jump-cache miss after
+    // every TLB flush otherwise chases the map's nodes through memory).
+    struct BlockSlot {
+        Key key{~0ull, ~0ull};
+        Block *block = nullptr;
+    };
+    static constexpr unsigned kBlockSlotBits = 14;
+    std::vector<BlockSlot> block_slots_ = std::vector<BlockSlot>(size_t{1} << kBlockSlotBits);
+    static size_t slot_of(const Key &k) {
+        return static_cast<size_t>((k.pa_mode * 0x9e3779b97f4a7c15ull ^ k.pc * 0xc2b2ae3d27d4eb4full) >>
+                                   (64 - kBlockSlotBits));
+    }
+    Block *find_block(const Key &k);
     std::unordered_map<uint64_t, std::vector<Block *>> by_page_;    // pa >> 12 -> blocks
     uint64_t epoch_ = 0;       // bumped on any drop/flush: pending chain requests die
     uint64_t jc_gen_ = 0;      // bumped by TLB flushes: older jump-cache entries are stale

@@ -1490,7 +1490,9 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     ++stats_.blocks;
     Block *b = blk.get();
     by_page_[pa >> 12].push_back(b);
-    blocks_[key_of(pa, mode, pc)] = std::move(blk);
+    const Key k = key_of(pa, mode, pc);
+    blocks_[k] = std::move(blk);
+    block_slots_[slot_of(k)] = BlockSlot{k, b};   // also replaces a slot of a block this one replaced
     return b;
 }
 
