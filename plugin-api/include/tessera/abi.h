@@ -26,7 +26,9 @@ extern "C" {
  * 1.0 headers still load: the kernel reads appended fields only when a
  * structure's size says they are there.
  * 1.2 added the tessera.block-snapshot.v1 block capability (block.h), the
- * tessera.icount.v1 CPU capability (classes.h) and ts_host.guest_random. */
+ * tessera.icount.v1 CPU capability (classes.h), ts_host.guest_random, and
+ * vnet-header fields appended to ts_netdev_class (classes.h) and
+ * ts_net_nic_ops (net.h). */
 #define TESSERA_ABI_MAJOR 1
 #define TESSERA_ABI_MINOR 2
 
