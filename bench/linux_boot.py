@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Linux boot: wall time from start to the /init marker and to poweroff, the
-Debian riscv64 kernel on `-M virt` with a busybox initramfs, tessera and the
-reference side by side in one run."""
+"""Linux boot: wall time from start to the /init marker and to poweroff, and
+the peak resident memory of the emulator process (guest RAM it touched, its
+translated code and everything else), the Debian riscv64 kernel on `-M virt`
+with a busybox initramfs, tessera and the reference side by side in one run."""
 import os, shutil, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,11 +26,13 @@ def boot(emu, image, initrd):
         buf += chunk
         if t_init is None and MARKER in buf:
             t_init = time.perf_counter() - t0
-    p.wait()
+    # wait4 gives this child's own peak RSS (KiB).
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
     t_off = time.perf_counter() - t0
     if t_init is None or p.returncode != 0:
         sys.exit(f"{emu}: boot failed (status {p.returncode}): {buf[-800:].decode(errors='replace')}")
-    return t_init, t_off
+    return t_init, t_off, usage.ru_maxrss / 1024
 
 
 def main():
@@ -46,11 +49,12 @@ def main():
     res = {}
     for name, emu in emus:
         runs = [boot(emu, image, initrd) for _ in range(RUNS)]
-        res[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
-        print(f"{name:<22} /init marker {res[name][0]:7.2f} s   poweroff {res[name][1]:7.2f} s")
+        res[name] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
+        print(f"{name:<22} /init marker {res[name][0]:7.2f} s   poweroff {res[name][1]:7.2f} s"
+              f"   peak RSS {res[name][2]:7.1f} MiB")
     if len(res) == 2:
-        (a0, a1), (b0, b1) = res.values()
-        print(f"ratio tessera/reference: /init {a0 / b0:.2f}x, poweroff {a1 / b1:.2f}x")
+        (a0, a1, a2), (b0, b1, b2) = res.values()
+        print(f"ratio tessera/reference: /init {a0 / b0:.2f}x, poweroff {a1 / b1:.2f}x, peak RSS {a2 / b2:.2f}x")
 
 
 if __name__ == "__main__":
