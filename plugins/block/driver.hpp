@@ -24,6 +24,14 @@
 
 namespace blk {
 
+// The kernel's access to a node's children (TS_BLOCK_CHILD_CAP), for format
+// and filter drivers.
+inline const ts_block_child_ops &child_ops() {
+    static const auto *ops = static_cast<const ts_block_child_ops *>(ts::host().get_capability(TS_BLOCK_CHILD_CAP));
+    if (!ops) throw ts::Error("the kernel offers no block child access (" TS_BLOCK_CHILD_CAP ")");
+    return *ops;
+}
+
 // Properties as the kernel stored them (normalised text; see qom).
 class Node {
 public:

@@ -16,11 +16,7 @@ extern "C" {
 
 namespace {
 
-const ts_block_child_ops &child_ops() {
-    static const auto *ops = static_cast<const ts_block_child_ops *>(ts::host().get_capability(TS_BLOCK_CHILD_CAP));
-    if (!ops) throw ts::Error("the kernel offers no block child access (" TS_BLOCK_CHILD_CAP ")");
-    return *ops;
-}
+using blk::child_ops;
 
 struct TaskFree {
     void operator()(scsi_task *t) const { scsi_free_scsi_task(t); }

@@ -231,13 +231,7 @@ void Image::write(uint64_t off, std::span<const uint8_t> buf) {
             file_.pwrite(fresh, src);
             slot = fresh | kCopied;
             t.dirty = true;
-            if (old & kCompressed) {
-                uint64_t coff = old & coffset_mask_, nb = ((old >> csize_shift_) & csize_mask_) + 1;
-                refs_->free_later(coff, nb * 512 - (coff & 511));
-            } else if (uint64_t d = old & kOffsetMask) {
-                refs_->free_later(d, cs);
-            }
-            if (zcache_entry_ == old) zcache_.clear();
+            release_entry(old);
         }
         pos += n;
     }
@@ -259,13 +253,7 @@ void Image::discard(uint64_t off, uint64_t len) {
         uint64_t old = slot;
         slot = want;
         t.dirty = true;
-        if (old & kCompressed) {
-            uint64_t coff = old & coffset_mask_, nb = ((old >> csize_shift_) & csize_mask_) + 1;
-            refs_->free_later(coff, nb * 512 - (coff & 511));
-        } else if (uint64_t d = old & kOffsetMask) {
-            refs_->free_later(d, cs);
-        }
-        if (zcache_entry_ == old) zcache_.clear();
+        release_entry(old);
     }
 }
 

@@ -107,6 +107,7 @@ private:
     void grow_l1(uint64_t entries);
     void drop_vmstate();
     void release_l2_tree(uint64_t l1_index, uint64_t l1_entry);
+    void release_entry(uint64_t l2_entry);
     void write_l2(uint64_t host_off, const std::vector<uint64_t> &entries);
     void set_incompatible(uint64_t bits, bool on);
     void load_snapshots();

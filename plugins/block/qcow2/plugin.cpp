@@ -9,11 +9,7 @@
 
 namespace {
 
-const ts_block_child_ops &child_ops() {
-    static const auto *ops = static_cast<const ts_block_child_ops *>(ts::host().get_capability(TS_BLOCK_CHILD_CAP));
-    if (!ops) throw ts::Error("the kernel offers no block child access (" TS_BLOCK_CHILD_CAP ")");
-    return *ops;
-}
+using blk::child_ops;
 
 void check(ts_status s, const ts_error &err) {
     if (s != TS_OK) throw qcow2::Error(err.message);

@@ -224,21 +224,26 @@ void Image::vmstate_read(const std::string &key, uint64_t pos, std::span<uint8_t
     std::swap(active, l1_);
 }
 
+// One reference less for the cluster (or compressed range) an L2 entry
+// names, if any.
+void Image::release_entry(uint64_t e) {
+    if (e & kCompressed) {
+        uint64_t off, len;
+        compressed_range(e, off, len);
+        refs_->free_later(off, len);
+    } else if (uint64_t d = e & kOffsetMask) {
+        refs_->free_later(d, h_.cluster_size());
+    }
+    if (zcache_entry_ == e) zcache_.clear();
+}
+
 // One reference less for the L2 table of L1 entry `e` (index i) and every
 // cluster it names.
 void Image::release_l2_tree(uint64_t i, uint64_t e) {
     uint64_t l2 = e & kOffsetMask, cs = h_.cluster_size();
     if (!l2) return;
     check_l2_offset(i, l2);
-    for (uint64_t entry : l2_->get(l2).entries) {
-        if (entry & kCompressed) {
-            uint64_t off, len;
-            compressed_range(entry, off, len);
-            refs_->free_later(off, len);
-        } else if (uint64_t d = entry & kOffsetMask) {
-            refs_->free_later(d, cs);
-        }
-    }
+    for (uint64_t entry : l2_->get(l2).entries) release_entry(entry);
     refs_->free_later(l2, cs);
 }
 
