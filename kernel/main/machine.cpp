@@ -57,7 +57,7 @@ void *none_create(ts_object *, ts_error *) {
 const ts_board_class kNoneBoard = {
     sizeof(ts_board_class),
     {sizeof(ts_object_class), nullptr, 0, TS_STATE_NONE, none_create, nullptr, nullptr, nullptr, nullptr},
-    "empty machine", nullptr, 0, 0, 0, nullptr, none_init,
+    "empty machine", nullptr, 0, 0, 0, nullptr, none_init, nullptr /* no power button */,
 };
 
 }  // namespace

@@ -196,7 +196,7 @@ ts_status init(void *self, ts_error *err) {
 const ts_board_class kSpike = {
     sizeof(ts_board_class),
     {sizeof(ts_object_class), kProps, 1, TS_STATE_NONE, create, nullptr, nullptr, destroy, nullptr},
-    "RISC-V Spike board", "rv64", 128ull << 20, 8, 1, nullptr, init,
+    "RISC-V Spike board", "rv64", 128ull << 20, 8, 1, nullptr, init, nullptr /* no power button */,
 };
 
 const void *get_class(const char *name) {
