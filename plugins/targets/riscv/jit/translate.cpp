@@ -583,6 +583,12 @@ private:
     // Hot path: sync first. `reload_after`: the code continues after it.
     void fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, bool reload_after = true) {
         sync();
+        emit_fallback_call(in, pc, excess, force);
+        if (reload_after) reload(cached_mask_);
+    }
+    // helper_fallback(hart, insn, pc, excess, force); leaves the block when
+    // it says so (trap, force). The caller has written the registers back.
+    void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, bool force) {
         mov(rdi, rbx);
         insn_addr(in);
         mov(rdx, pc);
@@ -591,7 +597,6 @@ private:
         call_fn(reinterpret_cast<const void *>(&helper_fallback));
         test(eax, eax);
         jnz(j_.exit0_);
-        if (reload_after) reload(cached_mask_);
     }
 
     // Leave if an event is pending, the budget is spent or the code-flush
@@ -1117,14 +1122,7 @@ private:
     void call_fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, uint64_t dirty, bool live) {
         writeback(dirty);
         if (live) fold_flags();
-        mov(rdi, rbx);
-        insn_addr(in);
-        mov(rdx, pc);
-        mov(ecx, excess);
-        mov(r8d, force ? 1 : 0);
-        call_fn(reinterpret_cast<const void *>(&helper_fallback));
-        test(eax, eax);
-        jnz(j_.exit0_);
+        emit_fallback_call(in, pc, excess, force);
     }
     // FS == Off: the handler raises the illegal-instruction trap. Checked
     // once per block: only instructions that end the block can change FS.
