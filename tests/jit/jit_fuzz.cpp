@@ -603,6 +603,45 @@ TEST(JitInvalidate, FenceIRechecksBlocks) {
     EXPECT_GT(m.jit->stats().blocks, blocks);
 }
 
+// Decoded code is kept in 64-byte chunks, each re-checked after fence.i: a
+// 4-byte instruction that starts in one chunk and ends in the next must see
+// a change to its upper half made behind the hart's back; code elsewhere in
+// the page is unaffected. Both engines.
+TEST(JitInvalidate, FenceISeesChangesAcrossDecodedChunks) {
+    const uint32_t wfi = 0x10500073;
+    for (bool use_jit : {false, true}) {
+        SCOPED_TRACE(use_jit ? "jit" : "interpreter");
+        Machine m({j_type(62, 0)}, 1, use_jit);   // j +62
+        m.bus.put32(kBase + 62, j_type(0x100 - 62, 0));   // j 0x100 (bytes 62..65; nothing else runs in 64..127)
+        m.bus.put32(kBase + 0x100, i_type(1, 0, 0, 5, 0x13));   // addi x5, x0, 1
+        m.bus.put32(kBase + 0x104, wfi);
+        m.bus.put32(kBase + 0x200, i_type(0x401, 0, 0, 5, 0x13));   // addi x5, x0, 0x401
+        m.bus.put32(kBase + 0x204, wfi);
+        m.bus.put32(kBase + 0x800, i_type(7, 0, 0, 6, 0x13));   // elsewhere: addi x6, x0, 7
+        m.bus.put32(kBase + 0x804, wfi);
+        auto run_at = [&](uint64_t pc) {
+            m.hart->s.pc = pc;
+            m.hart->s.waiting = 0;
+            return m.hart->run(100);
+        };
+        ASSERT_EQ(run_at(kBase), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.x[5], 1u);
+        ASSERT_EQ(run_at(kBase + 0x800), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.x[6], 7u);
+        // j 0x200: only the upper halfword (bytes 64..65) changes.
+        const uint32_t changed = j_type(0x200 - 62, 0);
+        ASSERT_EQ(changed & 0xffff, j_type(0x100 - 62, 0) & 0xffff);
+        m.bus.put32(kBase + 62, changed);   // not reported to this hart
+        const uint64_t blocks = use_jit ? m.jit->stats().blocks : 0;
+        m.hart->fence_i();
+        ASSERT_EQ(run_at(kBase + 0x800), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.x[6], 7u);
+        if (use_jit) EXPECT_EQ(m.jit->stats().blocks, blocks);   // its chunk did not change
+        ASSERT_EQ(run_at(kBase), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.x[5], 0x401u);
+    }
+}
+
 }  // namespace
 
 namespace {

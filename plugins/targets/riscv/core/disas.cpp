@@ -34,7 +34,7 @@ std::string disassemble(const Hart &h, uint64_t pc, uint32_t raw, unsigned len) 
     char buf[96];
     const unsigned xlen = h.cfg.xlen;
     decode(h, raw, len, in);
-    if (in.op == 0xffff) {
+    if (in.op == kIllegalOp) {
         std::snprintf(buf, sizeof buf, len == 2 ? "illegal 0x%04x" : "illegal 0x%08x", raw);
         return buf;
     }

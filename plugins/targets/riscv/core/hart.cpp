@@ -78,11 +78,18 @@ CodePage *Hart::code_page(uint64_t pa_page) {
         if (p->epoch != fence_epoch_) [[unlikely]] {
             // After fence.i: what another hart wrote here since decoding
             // must now be seen; unchanged bytes keep their decoded slots.
-            if (std::memcmp(p->host, p->bytes.data(), p->bytes.size()) != 0) {
-                for (auto &slot : p->slot) slot.fn = nullptr;
-                std::memcpy(p->bytes.data(), p->host, p->bytes.size());
-            }
             p->epoch = fence_epoch_;
+            for (unsigned i = 0; i < p->chunk.size(); ++i) {
+                CodeChunk *c = p->chunk[i];
+                const uint8_t *now = p->host + i * CodeChunk::kBytes;
+                if (!c || std::memcmp(now, c->bytes.data(), CodeChunk::kBytes) == 0) continue;
+                for (auto &slot : c->slot) slot.len = 0;
+                std::memcpy(c->bytes.data(), now, CodeChunk::kBytes);
+                // A 32-bit instruction may start in the chunk before.
+                if (engine_) engine_->code_written(pa_page + i * CodeChunk::kBytes - (i ? 2 : 0),
+                                                   CodeChunk::kBytes + (i ? 2 : 0));
+                if (i && p->chunk[i - 1]) p->chunk[i - 1]->slot.back().len = 0;
+            }
         }
         return p;
     }
@@ -95,13 +102,12 @@ CodePage *Hart::code_page(uint64_t pa_page) {
         page = std::move(free_pages_.back());
         free_pages_.pop_back();
     } else {
-        page.reset(new CodePage);   // slots are cleared below; skip value-initialisation
+        page = std::make_unique<CodePage>();
     }
     page->pa = pa_page;
     page->host = rr.host + (pa_page - rr.base);
-    for (auto &slot : page->slot) slot.fn = nullptr;
+    page->chunk.fill(nullptr);
     page->epoch = fence_epoch_;
-    std::memcpy(page->bytes.data(), page->host, page->bytes.size());
     CodePage *p = page.get();
     code_.emplace(pa_page >> 12, std::move(page));
     // Stores to this page must now take the slow path, which invalidates it.
@@ -114,6 +120,28 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     return p;
 }
 
+CodeChunk *Hart::new_chunk(CodePage &page, unsigned index) {
+    if (free_chunks_.empty()) {
+        constexpr size_t kArena = 64;
+        chunk_arenas_.push_back(std::make_unique_for_overwrite<CodeChunk[]>(kArena));
+        for (size_t i = 0; i < kArena; ++i) free_chunks_.push_back(&chunk_arenas_.back()[i]);
+    }
+    CodeChunk *c = free_chunks_.back();
+    free_chunks_.pop_back();
+    for (auto &slot : c->slot) slot.len = 0;
+    std::memcpy(c->bytes.data(), page.host + index * CodeChunk::kBytes, CodeChunk::kBytes);
+    page.chunk[index] = c;
+    return c;
+}
+
+void Hart::release_chunks(CodePage &page) {
+    for (CodeChunk *&c : page.chunk)
+        if (c) {
+            free_chunks_.push_back(c);
+            c = nullptr;
+        }
+}
+
 void Hart::note_store(uint64_t pa, unsigned size) {
     if (code_.empty()) return;
     auto it = code_.find(pa >> 12);
@@ -123,8 +151,9 @@ void Hart::note_store(uint64_t pa, unsigned size) {
     if (engine_) engine_->code_written(pa, size);
     CodePage &page = *it->second;
     unsigned first = pa & 0xfff, last = std::min<unsigned>(first + size, 4096);
-    unsigned from = first >= 2 ? (first - 2) >> 1 : 0;   // a 32-bit insn may start 2 bytes before
-    for (unsigned i = from; i < (last + 1) >> 1; ++i) page.slot[i].fn = nullptr;
+    unsigned from = first >= 2 ? first - 2 : 0;   // a 32-bit insn may start 2 bytes before
+    for (unsigned off = from & ~1u; off < last; off += 2)
+        if (Insn *slot = page.slot(off)) slot->len = 0;
     if ((pa & 0xfff) + size > 4096) note_store((pa & ~0xfffull) + 4096, (pa & 0xfff) + size - 4096);
 }
 
@@ -144,8 +173,10 @@ void Hart::invalidate_code(uint64_t pa, uint64_t len) {
 }
 
 void Hart::flush_code() {
-    if (engine_) engine_->code_flushed();
-    for (auto &[k, v] : code_) graveyard_.push_back(std::move(v));
+    for (auto &[k, v] : code_) {
+        if (engine_) engine_->code_dropped(v->pa);
+        graveyard_.push_back(std::move(v));
+    }
     code_.clear();
     ++code_gen_;
     for (auto &f : ftlb_) f = FetchEntry{};
@@ -155,8 +186,8 @@ void Hart::flush_code() {
 // Stores of this hart to decoded pages are seen as they happen (note_store)
 // and DMA drops pages (invalidate_code); what fence.i adds is other harts'
 // stores. Rather than dropping every decoded page (Linux runs fence.i tens
-// of thousands of times while booting), each page compares its bytes on its
-// next use.
+// of thousands of times while booting), each page compares its chunks'
+// bytes on its next use and reports what changed (code_written).
 void Hart::fence_i() {
     if (engine_) engine_->code_flushed();
     ++fence_epoch_;
@@ -167,8 +198,10 @@ void Hart::fence_i() {
 
 void Hart::retire_graveyard() {
     constexpr size_t kMaxFree = 512;
-    for (auto &p : graveyard_)
+    for (auto &p : graveyard_) {
+        release_chunks(*p);
         if (free_pages_.size() < kMaxFree) free_pages_.push_back(std::move(p));
+    }
     graveyard_.clear();
 }
 
@@ -201,13 +234,17 @@ const Insn &Hart::fetch(uint64_t pc) {
     }
     const unsigned off = pc & 0xfff;
     if (page) [[likely]] {
-        Insn &slot = page->slot[off >> 1];
-        if (slot.fn) [[likely]] return slot;
+        const unsigned ci = off / CodeChunk::kBytes;
+        CodeChunk *c = page->chunk[ci];
+        if (!c) c = new_chunk(*page, ci);
+        Insn &slot = c->slot[(off % CodeChunk::kBytes) >> 1];
+        if (slot.len) [[likely]] return slot;
         uint16_t lo;
         std::memcpy(&lo, page->host + off, 2);
+        const unsigned at = off % CodeChunk::kBytes;
         if ((lo & 3) != 3) {
             decode(*this, lo, 2, slot);
-            std::memcpy(page->bytes.data() + off, &lo, 2);   // what fence.i compares
+            std::memcpy(c->bytes.data() + at, &lo, 2);   // what fence.i compares
             if (on_decode) on_decode(hook_opaque, *this, pc, slot);
             return slot;
         }
@@ -215,7 +252,13 @@ const Insn &Hart::fetch(uint64_t pc) {
             uint32_t raw;
             std::memcpy(&raw, page->host + off, 4);
             decode(*this, raw, 4, slot);
-            std::memcpy(page->bytes.data() + off, &raw, 4);
+            std::memcpy(c->bytes.data() + at, &raw, std::min(4u, CodeChunk::kBytes - at));
+            if (at + 4 > CodeChunk::kBytes) {
+                // Its upper half lies in the next chunk, whose bytes fence.i compares.
+                CodeChunk *next = page->chunk[ci + 1];
+                if (!next) next = new_chunk(*page, ci + 1);
+                std::memcpy(next->bytes.data(), page->host + off + 2, 2);
+            }
             if (on_decode) on_decode(hook_opaque, *this, pc, slot);
             return slot;
         }
@@ -304,8 +347,8 @@ Exit Hart::run(uint64_t budget) {
                 const FetchEntry &fe = ftlb_[vpn & (ftlb_.size() - 1)];
                 const Insn *ip = nullptr;
                 if (fe.tag == ((vpn << 2) | s.priv)) [[likely]] {
-                    ip = &fe.page->slot[(pc_ & 0xfff) >> 1];
-                    if (!ip->fn) [[unlikely]] ip = &fetch(pc_);
+                    ip = fe.page->slot(pc_ & 0xfff);
+                    if (!ip || !ip->len) [[unlikely]] ip = &fetch(pc_);
                 } else {
                     ip = &fetch(pc_);
                 }

@@ -21,15 +21,21 @@ struct Insn;
 using Handler = void (*)(Hart &, const Insn &);
 
 // A decoded instruction (compressed ones expanded); lives in a CodePage slot.
+// 16 bytes: the handler is found through `op` (Hart::handler), which keeps
+// the decoded code of a Linux boot a third smaller than a pointer per slot.
 struct Insn {
-    Handler fn;
     int32_t imm;
     uint32_t raw;     // the 32-bit (expanded) encoding
+    uint16_t op;      // index into the decode table (kIllegalOp: none)
     uint8_t rd, rs1, rs2, rs3;
-    uint8_t len;      // 2 or 4
+    uint8_t len;      // 2 or 4; 0: an empty slot (not decoded)
     uint8_t pad;
-    uint16_t op;      // index into the decode table
 };
+static_assert(sizeof(Insn) == 16);
+inline constexpr uint16_t kIllegalOp = 1023;
+inline constexpr size_t kHandlerTableSize = kIllegalOp + 1;
+// The handlers of one XLEN indexed by Insn::op (exec_illegal where none).
+const Handler *handler_table(unsigned xlen);
 
 struct Config {
     unsigned xlen = 64;
@@ -53,15 +59,27 @@ struct DebugStop {
     uint64_t addr = 0;   // Break: the pc; Watch: the watched address accessed
 };
 
-// Decoded instructions of one 4 KiB physical page, one slot per halfword.
+// Decoded instructions of 64 bytes of a code page, one slot per halfword,
+// and the bytes they were decoded from (what fence.i compares). Allocated
+// when first fetched from: a page is rarely executed all over, and a fully
+// decoded page (52 KiB) made the decoded code most of a Linux boot's memory.
+struct CodeChunk {
+    static constexpr unsigned kBytes = 64;
+    std::array<Insn, kBytes / 2> slot;
+    std::array<uint8_t, kBytes> bytes;
+};
+
+// The decoded code of one 4 KiB physical page.
 struct CodePage {
     uint64_t pa;           // page base
     const uint8_t *host;   // RAM backing of the page
-    std::array<Insn, 2048> slot;
-    // fence.i: the bytes the decoded slots came from, and the fence epoch
-    // they were last checked at (Hart::code_page compares them again).
-    uint64_t epoch;
-    std::array<uint8_t, 4096> bytes;
+    uint64_t epoch;        // the fence.i count its chunks were last checked at
+    std::array<CodeChunk *, 4096 / CodeChunk::kBytes> chunk;   // null: nothing decoded there
+    // The slot of the halfword at page offset `off`, or null.
+    Insn *slot(unsigned off) const {
+        CodeChunk *c = chunk[off / CodeChunk::kBytes];
+        return c ? &c->slot[(off % CodeChunk::kBytes) >> 1] : nullptr;
+    }
 };
 
 // An engine that takes over run()'s straight-line execution (the JIT in
@@ -72,8 +90,13 @@ public:
     // Execute about n instructions (stops early when check_ is set); returns
     // how many count against the budget (>= 1 unless check_ was set).
     virtual uint64_t exec(uint64_t n) = 0;
+    // Bytes of a decoded page changed: this hart stored there, or a page
+    // found them changed when it re-checked itself after a fence.i.
     virtual void code_written(uint64_t pa, unsigned size) = 0;
+    // The hart forgot a decoded page (DMA, eviction, reset).
     virtual void code_dropped(uint64_t pa_page) = 0;
+    // fence.i: each decoded page compares its bytes on its next use
+    // (code_page) and reports changes through code_written.
     virtual void code_flushed() = 0;
     virtual void tlb_flushed() = 0;
     // sfence.vma for one address: translations of that page went away
@@ -183,6 +206,8 @@ public:
     void *hook_opaque = nullptr;
 
     uint32_t cur_raw_ = 0;   // encoding of the executing insn (illegal tval)
+    const Handler *handlers_ = handler_table(cfg.xlen);
+    Handler handler(const Insn &in) const { return handlers_[in.op]; }
 
     // Runs the decoded instruction at pc_ and commits it (pc, instret); a trap
     // (C++ exception) leaves before the commit. Every run loop (fast, debug,
@@ -190,7 +215,7 @@ public:
     void exec_insn(const Insn &in) {
         cur_raw_ = in.raw;
         npc_ = pc_ + in.len;
-        in.fn(*this, in);
+        handler(in)(*this, in);
         s.pc = npc_ & xmask();
         ++s.instret;
     }
@@ -234,7 +259,13 @@ public:
     std::array<FetchEntry, 64> ftlb_{};
     std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_;
     std::vector<std::unique_ptr<CodePage>> graveyard_;
-    std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled: avoids 48 KiB allocations
+    std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled
+    // Chunks come from arenas and go back to a free list when their page is
+    // retired (slots stay readable until then, like the page itself).
+    std::vector<std::unique_ptr<CodeChunk[]>> chunk_arenas_;
+    std::vector<CodeChunk *> free_chunks_;
+    CodeChunk *new_chunk(CodePage &page, unsigned index);
+    void release_chunks(CodePage &page);
     Insn scratch_{};            // page-crossing / MMIO instructions (not cached)
     uint64_t bus_gen_ = 0;
     bool code_dirty_ = false;   // current page may have been invalidated

@@ -95,7 +95,7 @@ Instrumenter::Block *Instrumenter::translate(uint64_t pc, uint64_t pa) {
         b->insns.push_back(in);
         b->raw.push_back(dec.raw);
         at = (at + in.len) & h_.xmask();
-        if (ends_block(dec.raw) || dec.fn == exec_illegal) break;
+        if (ends_block(dec.raw) || dec.op == kIllegalOp) break;
         if ((at & ~0xfffull) != page) break;   // blocks stay within one page
     }
     if (b->insns.empty()) return nullptr;

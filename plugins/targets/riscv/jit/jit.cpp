@@ -50,11 +50,14 @@ Jit::Jit(Hart &hart, Options opt)
 Jit::~Jit() {
     if (h.engine_ == this) h.engine_ = nullptr;
     if (std::getenv("TESSERA_JIT_STATS"))   // a tuning aid, documented in README.md
-        std::fprintf(stderr, "jit: %llu blocks, %llu flushes, %llu chained, %llu invalidated, %llu stepped\n",
+        std::fprintf(stderr,
+                     "jit: %llu blocks, %llu flushes, %llu chained, %llu invalidated, %llu stepped; "
+                     "%zu KiB code, %zu live blocks, %zu decoded pages\n",
                      static_cast<unsigned long long>(stats_.blocks), static_cast<unsigned long long>(stats_.flushes),
                      static_cast<unsigned long long>(stats_.chained),
                      static_cast<unsigned long long>(stats_.invalidations),
-                     static_cast<unsigned long long>(stats_.stepped));
+                     static_cast<unsigned long long>(stats_.stepped), used_ / 1024, blocks_.size(),
+                     h.code_.size());
 }
 
 uint32_t Jit::mode_key() const { return h.s.priv | (h.data_priv() << 2); }
@@ -128,21 +131,14 @@ void Jit::code_dropped(uint64_t pa_page) {
     ++epoch_;
 }
 
-// fence.i, reset, memory-map changes: the hart forgot its decoded pages, so
-// stores to them are no longer reported. Rather than dropping everything
-// (Linux runs fence.i thousands of times while booting), blocks compare their
-// guest bytes on their next entry (the prologue checks the epoch).
+// fence.i: stores of other harts become visible. Rather than dropping
+// everything (Linux runs fence.i thousands of times while booting), a
+// block's page compares its bytes before the block next runs (the prologue
+// checks the epoch) and reports what changed through code_written, which
+// drops the blocks made from those bytes.
 void Jit::code_flushed() {
     ++ctx_.epoch;
     invalidated_ = true;   // leave generated code: a loop's back edge does not check the epoch
-}
-
-bool Jit::still_valid(Block *b) {
-    // Re-registers the page as code, so stores to it are reported again.
-    CodePage *page = h.code_page(b->pa & ~0xfffull);
-    if (!page || std::memcmp(page->host + (b->pa & 0xfff), b->guest.data(), b->guest.size()) != 0) return false;
-    b->epoch = ctx_.epoch;
-    return true;
 }
 
 void Jit::tlb_flushed() {
@@ -183,15 +179,14 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         if (!page) return nullptr;   // not RAM
         fe = Hart::FetchEntry{tag, page};
     }
-    Block *b = find_block(key_of(pa, mode, pc));
-    if (b) {
-        if (b->epoch != ctx_.epoch && !still_valid(b)) {
-            auto &list = by_page_[pa >> 12];
-            list.erase(std::remove(list.begin(), list.end(), b), list.end());
-            drop_block(b);
-            ++epoch_;
-            b = nullptr;
-        }
+    const Key k = key_of(pa, mode, pc);
+    Block *b = find_block(k);
+    if (b && b->epoch != ctx_.epoch) {
+        // The page re-checks its bytes (when not yet done since the fence.i):
+        // changed ones drop their blocks, perhaps this one.
+        if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
+        b = find_block(k);
+        if (b) b->epoch = ctx_.epoch;
     }
     if (!b) {
         b = translate(pc, pa, mode);
@@ -218,7 +213,7 @@ void Jit::step_one() {
         const Insn &in = h.fetch(h.pc_);
         h.cur_raw_ = in.raw;
         h.npc_ = h.pc_ + in.len;
-        in.fn(h, in);
+        h.handler(in)(h, in);
         h.s.pc = h.npc_ & h.xmask();
         ++h.s.instret;
     } catch (const Trap &t) {

@@ -80,8 +80,9 @@ struct Block {
     BlockExit exits[2];
     unsigned nexits = 0;
     std::vector<BlockExit *> incoming;   // exits chained to this block
-    uint64_t epoch = 0;                  // the code-flush epoch it was last checked in
-    std::vector<uint8_t> guest;          // the guest bytes it was translated from
+    // The code-flush epoch its page was last checked in (after a fence.i the
+    // page compares its bytes and reports changes, which drop blocks).
+    uint64_t epoch = 0;
 };
 
 // Per-entry context. It lives in the first page of the code cache so that
@@ -153,7 +154,6 @@ private:
     uint64_t jc_key(uint32_t mode) const { return mode | jc_gen_ << 8; }
     Block *lookup(uint64_t pc, uint32_t mode);
     Block *translate(uint64_t pc, uint64_t pa, uint32_t mode);
-    bool still_valid(Block *b);
     void emit_prelude();
     void step_one();
     void drop_block(Block *b);

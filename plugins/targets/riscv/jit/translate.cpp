@@ -163,7 +163,7 @@ struct OpTable {
 const OpInfo &op_info(const Insn &in, unsigned xlen) {
     static const OpTable t;
     static const OpInfo illegal{Kind::Fallback, 0, 0, false, true, true};
-    if (in.op == 0xffff) return illegal;
+    if (in.op == kIllegalOp) return illegal;
     return t.by_op[xlen == 64][in.op];
 }
 
@@ -197,7 +197,7 @@ int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint
     h.cur_raw_ = in->raw;
     h.s.instret -= excess;   // as the interpreter: instret counts the retired ones
     try {
-        in->fn(h, *in);
+        h.handler(*in)(h, *in);
     } catch (const Trap &t) {
         h.take_trap(t.cause, t.tval, false);
         return 1;
@@ -714,7 +714,7 @@ private:
             sync();
             mov(rdi, rbx);
             insn_addr(in);
-            call_fn(reinterpret_cast<const void *>(in.fn));
+            call_fn(reinterpret_cast<const void *>(j_.h.handler(in)));
             reload(1u << rd);
             return true;
         case Kind::Lui:
@@ -1459,12 +1459,7 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     blk->ninsns = static_cast<uint32_t>(ins.size());
     blk->bytes = static_cast<uint32_t>(vpc - pc);
     blk->epoch = ctx_.epoch;
-    if (CodePage *page = h.code_page(pa & ~0xfffull)) {
-        const uint8_t *from = page->host + (pa & 0xfff);
-        blk->guest.assign(from, from + blk->bytes);
-    } else {
-        return nullptr;   // no longer RAM
-    }
+    if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
     for (int attempt = 0;; ++attempt) {
         try {
             Emitter e(*this, cache_.base() + used_, cache_.size() - used_);
