@@ -82,8 +82,8 @@ void Jit::maybe_flush_for_space() {
 
 void Jit::unchain_incoming(Block *b) {
     for (BlockExit *e : b->incoming) {
-        int32_t rel = static_cast<int32_t>(e->stub - (e->site + 5));
-        std::memcpy(e->site + 1, &rel, 4);
+        int32_t rel = static_cast<int32_t>(e->stub - (e->site + 4));
+        std::memcpy(e->site, &rel, 4);
         e->to = nullptr;
     }
     b->incoming.clear();
@@ -138,6 +138,7 @@ void Jit::code_dropped(uint64_t pa_page) {
 // drops the blocks made from those bytes.
 void Jit::code_flushed() {
     ++ctx_.epoch;
+    ++jc_gen_;   // jump-cache entries must not lead to blocks of unchecked pages
     invalidated_ = true;   // leave generated code: a loop's back edge does not check the epoch
 }
 
@@ -151,8 +152,8 @@ void Jit::tlb_flushed() {
 // ---- Dispatch -------------------------------------------------------------------
 
 void Jit::chain(BlockExit *e, Block *to) {
-    int32_t rel = static_cast<int32_t>(to->code - (e->site + 5));
-    std::memcpy(e->site + 1, &rel, 4);
+    int32_t rel = static_cast<int32_t>(to->code - (e->site + 4));
+    std::memcpy(e->site, &rel, 4);
     e->to = to;
     to->incoming.push_back(e);
     ++stats_.chained;

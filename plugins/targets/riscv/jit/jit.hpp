@@ -59,8 +59,8 @@ private:
 struct Block;
 
 // A direct exit of a block to a known pc in the same page: a patchable
-// `jmp rel32` at `site` that goes to `stub` (back to the dispatcher) until
-// chained to the target block.
+// `jmp`/`jcc` whose rel32 is at `site`; it goes to `stub` (back to the
+// dispatcher) until chained to the target block.
 struct BlockExit {
     Block *from = nullptr;
     uint8_t *site = nullptr;
@@ -93,7 +93,7 @@ struct Ctx {
     // budget, and instret is derived when C++ code needs it.
     uint64_t base = 0;
     uint64_t mode = 0;    // jump-cache key of the current state (mode, TLB generation)
-    uint64_t epoch = 0;   // bumped by fence.i & co: blocks re-check their bytes on entry
+    uint64_t epoch = 0;   // bumped by fence.i: blocks' pages re-check their bytes before they run
     // Native FP: the MXCSR blocks load before their first FP op (round to
     // nearest even, all exceptions masked, no FTZ/DAZ, flags clear), a slot
     // for stmxcsr, and MXCSR exception flags -> fflags (IE->NV, ZE->DZ,

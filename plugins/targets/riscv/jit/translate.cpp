@@ -599,19 +599,16 @@ private:
         jnz(j_.exit0_);
     }
 
-    // Leave if an event is pending, the budget is spent or the code-flush
-    // epoch moved; else pay for the block.
-    void entry_checks(bool epoch = true) {
+    // Leave if an event is pending or the budget is spent; else pay for the
+    // block. (After a fence.i no block runs before its page was re-checked:
+    // fence.i sets check_, so code leaves at the next entry; the dispatcher's
+    // lookup re-checks the page; the jump cache's generation moves; and
+    // chained exits stay within one page, re-checked as a whole.)
+    void entry_checks() {
         cmp(byte[rbx + off(&h_.check_)], 0);
         jne(*no_entry_, T_NEAR);
         test(r12, r12);
         jle(*no_entry_, T_NEAR);
-        if (epoch) {
-            mov(rax, reinterpret_cast<uintptr_t>(&b_->epoch));
-            mov(rax, qword[rax]);
-            cmp(rax, qword[rip + &j_.ctx_.epoch]);
-            jne(*no_entry_, T_NEAR);   // its bytes must be checked again
-        }
         sub(r12, n_);   // retires the block (instret = base - left)
     }
 
@@ -669,31 +666,49 @@ private:
         jmp(qword[rdx + offsetof(JcEntry, code)]);
     }
 
+    bool chainable(uint64_t target) const {
+        return j_.opt_.chain && target != b_->pc && same_page(target) && b_->nexits < 2;
+    }
+    // A chainable exit to `target`: a jump (jcc with rel32 when cond is not
+    // None) to a stub that asks the dispatcher to chain it; chaining
+    // patches the rel32 to the target block.
+    enum class Jcc { None, E, NE, L, GE, B, AE };
+    void chained_exit(uint64_t target, Jcc cond) {
+        BlockExit &e = b_->exits[b_->nexits++];
+        e.from = b_;
+        e.target_pc = target;
+        Xbyak::Label &stub = label();
+        switch (cond) {   // T_NEAR: always the rel32 forms (E9 / 0F 8x)
+        case Jcc::None: jmp(stub, T_NEAR); break;
+        case Jcc::E: je(stub, T_NEAR); break;
+        case Jcc::NE: jne(stub, T_NEAR); break;
+        case Jcc::L: jl(stub, T_NEAR); break;
+        case Jcc::GE: jge(stub, T_NEAR); break;
+        case Jcc::B: jb(stub, T_NEAR); break;
+        case Jcc::AE: jae(stub, T_NEAR); break;
+        }
+        e.site = const_cast<uint8_t *>(getCurr()) - 4;   // the rel32
+        cold([this, &stub, &e, target] {
+            L(stub);
+            e.stub = const_cast<uint8_t *>(getCurr());
+            mov(rax, target);
+            mov(qword[rbx + off(&h_.s.pc)], rax);
+            mov(rax, reinterpret_cast<uintptr_t>(&e));
+            jmp(j_.epilogue_, T_NEAR);
+        });
+    }
+
     // Leave the block for `target` (a direct, statically known pc).
     void exit_to(uint64_t target) {
         if (j_.opt_.chain && target == b_->pc) {
             // A loop onto itself: the entry checks again, then straight to
             // the body; the cached registers are current (all written back).
-            // The epoch cannot move meanwhile: code_flushed makes helpers leave.
-            entry_checks(false);
+            entry_checks();
             jmp(*head_, T_NEAR);
             return;
         }
-        if (j_.opt_.chain && same_page(target) && b_->nexits < 2) {
-            BlockExit &e = b_->exits[b_->nexits++];
-            e.from = b_;
-            e.target_pc = target;
-            Xbyak::Label &stub = label();
-            e.site = const_cast<uint8_t *>(getCurr());
-            jmp(stub, T_NEAR);   // E9 rel32: patched when chained
-            cold([this, &stub, &e, target] {
-                L(stub);
-                e.stub = const_cast<uint8_t *>(getCurr());
-                mov(rax, target);
-                mov(qword[rbx + off(&h_.s.pc)], rax);
-                mov(rax, reinterpret_cast<uintptr_t>(&e));
-                jmp(j_.epilogue_, T_NEAR);
-            });
+        if (chainable(target)) {
+            chained_exit(target, Jcc::None);
             return;
         }
         mov(rax, target);
@@ -791,6 +806,13 @@ private:
                 fdirty_ = static_cast<uint32_t>(dirty >> 32);
                 mx_live_ = live;
                 sync();
+                exit_to(next);
+                return false;
+            }
+            if (chainable(t) && aligned_target(t)) {
+                // The branch itself is the taken exit's patchable jump.
+                static constexpr Jcc kJcc[] = {Jcc::E, Jcc::NE, Jcc::L, Jcc::GE, Jcc::B, Jcc::AE};   // by Cond
+                chained_exit(t, kJcc[oi.sub]);
                 exit_to(next);
                 return false;
             }
