@@ -574,6 +574,45 @@ TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
     EXPECT_GE(m.jit->stats().blocks, 2u);
 }
 
+// sfence.vma of one page: code reached through the jump cache at a virtual
+// pc whose mapping changed must be the new page's (the jump cache keeps
+// entries only across fences of pages it holds no code of). The same for a
+// fence of an unrelated page in between.
+TEST(JitPaging, PageFenceRemapsCode) {
+    Machine m({}, 1, true);
+    const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000, l0 = kBase + 0x22000;
+    auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
+    auto table = [](uint64_t pa) { return ((pa >> 12) << 10) | 1; };
+    auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
+    put64(root + 8 * 3, table(l1));   // VA 0xc0000000
+    put64(l1, table(l0));
+    put64(l0, leaf(kBase + 0x1000));
+    m.bus.put32(kBase + 0x1000, i_type(1, 0, 0, 5, 0x13));   // addi x5, x0, 1
+    m.bus.put32(kBase + 0x1004, 0x10500073);
+    m.bus.put32(kBase + 0x3000, i_type(2, 0, 0, 5, 0x13));   // addi x5, x0, 2
+    m.bus.put32(kBase + 0x3004, 0x10500073);
+    auto &s = m.hart->s;
+    s.pmpaddr[0] = (1ull << 54) - 1;
+    s.pmpcfg[0] = 0x1f;
+    s.satp = (8ull << 60) | (root >> 12);
+    s.priv = rv::PRV_S;
+    m.hart->flush_tlb();
+    auto run = [&] {
+        s.pc = 0xc0000000;
+        s.waiting = 0;
+        return m.hart->run(100);
+    };
+    ASSERT_EQ(run(), rv::Exit::Halted);
+    EXPECT_EQ(s.x[5], 1u);
+    m.hart->sfence_vma(0xc0345000, false);   // another page
+    ASSERT_EQ(run(), rv::Exit::Halted);
+    EXPECT_EQ(s.x[5], 1u);
+    put64(l0, leaf(kBase + 0x3000));
+    m.hart->sfence_vma(0xc0000000, false);
+    ASSERT_EQ(run(), rv::Exit::Halted);
+    EXPECT_EQ(s.x[5], 2u);
+}
+
 }  // namespace
 
 namespace {

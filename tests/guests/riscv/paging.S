@@ -1,6 +1,7 @@
 /* Sv39 (RV64) / Sv32 (RV32) paging: an identity-mapped superpage for the
  * code, a user page with A/D updated by hardware, a page fault on an
- * unmapped address, SUM, and PMP denying S-mode. */
+ * unmapped address, SUM (cleared after a user access, the next one faults),
+ * and PMP denying S-mode. */
 #include "guest.h"
 #if __riscv_xlen == 64
 #define SATP_MODE (8 << 60)
@@ -62,6 +63,13 @@ s_code:
     LREG t2, PTE_SIZE(a2)
     andi t2, t2, A | D
     CHECK(3, t2, A | D)
+    /* SUM cleared: the user page just read must now fault (no stale TLB entry). */
+    li t0, 1 << 18; csrc sstatus, t0
+    li gp, 9
+    li t0, 0x1000
+    LREG t1, 8(t0)
+    j fail
+s_code_unmapped:
     /* Unmapped address: load page fault with tval = address. */
     li gp, 4
     li t0, 0x5000
@@ -72,7 +80,14 @@ m_trap:
     csrr t0, mcause
     li t1, 13
     bne t0, t1, m_trap_other
-    csrr t0, mtval; CHECK(5, t0, 0x5000)
+    csrr t0, mtval
+    li t1, 0x1008
+    bne t0, t1, 1f
+    /* The SUM fault: set SUM again and go on in S-mode. */
+    li t0, 1 << 18; csrs mstatus, t0
+    la t0, s_code_unmapped; csrw mepc, t0
+    mret
+1:  CHECK(5, t0, 0x5000)
     /* Now make PMP deny S-mode reads of the user page: entry 0 NA4-free TOR
      * up to upage, entry 1 TOR to upage+4K with no permission, entry 2 all. */
     la t0, upage; srli t0, t0, 2; csrw pmpaddr0, t0

@@ -45,7 +45,7 @@ void write_mstatus(Hart &h, unsigned, uint64_t v) {
     if (((v & MPP) >> 11) == 2) v = (v & ~MPP) | (old & MPP);   // WARL: keep legal MPP
     uint64_t nv = (old & ~mask) | (v & mask);
     h.s.mstatus = nv;
-    if ((old ^ nv) & (SUM | MXR | MPRV | MPP)) h.flush_tlb();
+    if ((old ^ nv) & (SUM | MXR)) h.flush_status_tlb();
     h.request_check();
 }
 

@@ -113,7 +113,7 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     // Stores to this page must now take the slow path, which invalidates it.
     for (auto &set : tlb_)
         for (auto &e : set)
-            if (e.pa_page == pa_page && e.tag_w != ~0ull) {
+            if (e.page() == pa_page && e.tag_w != ~0ull) {
                 e.tag_wc = e.tag_w;
                 e.tag_w = ~0ull;
             }

@@ -177,6 +177,12 @@ public:
     void sfence_vma(uint64_t va, bool all);
     void fence_i();
     void flush_tlb();
+    // SUM/MXR changed: data translations whose permissions depend on them
+    // (S-mode on user pages, execute-only pages) go. Instruction fetch, so
+    // the fetch TLB and an engine's pc caches, does not depend on them; nor
+    // on MPRV/MPP, which only pick another TLB set (Linux toggles SUM around
+    // every user access: flushing everything made each a page-walk storm).
+    void flush_status_tlb();
     // Re-arm the Sstc timer from stimecmp/menvcfg (after reset or a snapshot load).
     void arm_timer_from_state() {
         bool on = cfg.ext.sstc && (s.menvcfg & menvcfg_bits::STCE);
@@ -226,7 +232,9 @@ public:
     struct TlbEntry {
         uint64_t tag_r = ~0ull, tag_w = ~0ull, tag_wc = ~0ull;
         uintptr_t addend = 0;
-        uint64_t pa_page = 0;
+        uint64_t pa_page = 0;   // page base | kStatusDep
+        static constexpr uint64_t kStatusDep = 1;   // XlateInfo::status_dep
+        uint64_t page() const { return pa_page & ~0xfffull; }
     };
     static constexpr unsigned kTlbSize = 256;
 
@@ -235,6 +243,7 @@ public:
         bool cacheable = false;   // PMP uniform over the page
         bool can_read = false;    // a read of this page would succeed now
         bool can_write = false;   // a write would succeed without A/D work
+        bool status_dep = false;  // its permissions depend on mstatus.SUM/MXR
     };
     unsigned data_priv() const;
     // Throws Trap on a fault (debug: returns ~0 instead, no side effects).

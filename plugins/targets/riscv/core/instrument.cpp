@@ -201,7 +201,7 @@ bool instr_tlb_store(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     const uint64_t tag = (va >> 12) ^ kInstrTlbMark;
     if (va & (size - 1)) return false;
     if (e.tag_wc == tag) {
-        h.note_store(e.pa_page | (va & 0xfff), size);   // the page holds decoded code
+        h.note_store(e.page() | (va & 0xfff), size);   // the page holds decoded code
     } else if (e.tag_w != tag) {
         return false;
     }

@@ -185,6 +185,7 @@ uint64_t Hart::translate(uint64_t va, unsigned size, Access acc, unsigned priv, 
                 }
             }
             can_read = readable && (pte & PTE_A);
+            info.status_dep = (priv == PRV_S && (pte & PTE_U)) || ((pte & PTE_X) && !(pte & PTE_R));
             can_write = (pte & PTE_W) && (pte & PTE_D) && (pte & PTE_A);
             uint64_t page_off = va & ((1ull << shift) - 1);
             pa = ((ppn & ~low_ppn_mask) << 12) | page_off;
@@ -248,7 +249,7 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     e.tag_w = w && !code ? tag : ~0ull;
     e.tag_wc = w && code ? tag : ~0ull;
     e.addend = reinterpret_cast<uintptr_t>(rr.host + (pa_page - rr.base)) - (va & ~0xfffull);
-    e.pa_page = pa_page;
+    e.pa_page = pa_page | (info.status_dep ? TlbEntry::kStatusDep : 0);
 }
 
 void Hart::flush_tlb() {
@@ -256,6 +257,12 @@ void Hart::flush_tlb() {
         for (auto &e : set) e = TlbEntry{};
     for (auto &f : ftlb_) f = FetchEntry{};
     if (engine_) engine_->tlb_flushed();
+}
+
+void Hart::flush_status_tlb() {
+    for (auto &set : tlb_)
+        for (auto &e : set)
+            if (e.pa_page & TlbEntry::kStatusDep) e = TlbEntry{};
 }
 
 // With an address only that page's translations go (Linux fences page by
@@ -317,7 +324,7 @@ void store_slow_n(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     const Hart::TlbEntry &e = h.tlb_[priv][(va >> 12) & (Hart::kTlbSize - 1)];
     if (e.tag_wc == (va >> 12)) {
         // Writable page with decoded code on it.
-        h.note_store(e.pa_page | (va & 0xfff), size);
+        h.note_store(e.page() | (va & 0xfff), size);
         std::memcpy(reinterpret_cast<uint8_t *>(e.addend + va), &v, size);
         return;
     }

@@ -138,15 +138,23 @@ void Jit::code_dropped(uint64_t pa_page) {
 // drops the blocks made from those bytes.
 void Jit::code_flushed() {
     ++ctx_.epoch;
-    ++jc_gen_;   // jump-cache entries must not lead to blocks of unchecked pages
+    new_jc_generation();   // jump-cache entries must not lead to blocks of unchecked pages
     invalidated_ = true;   // leave generated code: a loop's back edge does not check the epoch
 }
 
-void Jit::tlb_flushed() {
-    // Virtual -> block associations may be stale now: entries of older
-    // generations no longer match (Linux flushes often; clearing 128 KiB each
-    // time was a tenth of its boot).
+void Jit::tlb_flushed() { new_jc_generation(); }
+
+// Virtual -> block associations may be stale now: entries of older
+// generations no longer match (Linux flushes often; clearing 128 KiB each
+// time was a tenth of its boot).
+void Jit::new_jc_generation() {
     ++jc_gen_;
+    jc_pages_.fill(0);
+}
+
+void Jit::tlb_page_flushed(uint64_t va) {
+    const unsigned bit = jc_page_bit(va >> 12);
+    if (jc_pages_[bit / 64] >> (bit % 64) & 1) new_jc_generation();
 }
 
 // ---- Dispatch -------------------------------------------------------------------
@@ -194,6 +202,8 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         if (!b) return nullptr;
     }
     je = JcEntry{pc, jc_key(mode), b->code, b};
+    const unsigned bit = jc_page_bit(pc >> 12);
+    jc_pages_[bit / 64] |= 1ull << (bit % 64);
     return b;
 }
 

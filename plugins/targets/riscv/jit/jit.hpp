@@ -5,6 +5,7 @@
 
 #include "../core/hart.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -128,6 +129,7 @@ public:
     void code_dropped(uint64_t pa_page) override;
     void code_flushed() override;
     void tlb_flushed() override;
+    void tlb_page_flushed(uint64_t va) override;
 
     // Drop every translation (e.g. tests); the cache is reused.
     void flush();
@@ -197,6 +199,16 @@ private:
     std::unordered_map<uint64_t, std::vector<Block *>> by_page_;    // pa >> 12 -> blocks
     uint64_t epoch_ = 0;       // bumped on any drop/flush: pending chain requests die
     uint64_t jc_gen_ = 0;      // bumped by TLB flushes: older jump-cache entries are stale
+    // Virtual pages that may have jump-cache entries (a hashed bitmap,
+    // cleared with each new generation): Linux fences kernel pages one at a
+    // time tens of thousands of times while booting, nearly all of them
+    // pages without code, which then leave the jump cache alone.
+    static constexpr unsigned kJcPageBits = 13;
+    std::array<uint64_t, (1u << kJcPageBits) / 64> jc_pages_{};
+    static unsigned jc_page_bit(uint64_t vpn) {
+        return static_cast<unsigned>((vpn * 0x9e3779b97f4a7c15ull) >> (64 - kJcPageBits));
+    }
+    void new_jc_generation();
     Stats stats_;
 };
 
