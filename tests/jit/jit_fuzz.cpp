@@ -642,6 +642,35 @@ TEST(JitInvalidate, FenceIRechecksBlocks) {
     EXPECT_GT(m.jit->stats().blocks, blocks);
 }
 
+// An instruction straddling two pages runs in the interpreter each time
+// (the dispatcher remembers that it has no block); it goes with its page.
+TEST(JitInvalidate, StraddlingInstructionInALoop) {
+    Machine m({}, 1, true);
+    auto put16 = [&](uint64_t pa, uint32_t v) {
+        m.bus.ram[pa - kBase] = static_cast<uint8_t>(v);
+        m.bus.ram[pa - kBase + 1] = static_cast<uint8_t>(v >> 8);
+    };
+    auto put32 = [&](uint64_t pa, uint32_t v) { put16(pa, v & 0xffff), put16(pa + 2, v >> 16); };
+    put32(kBase + 0xffe, i_type(1, 5, 0, 5, 0x13));      // addi x5, x5, 1 (bytes 0xffe..0x1001)
+    put32(kBase + 0x1002, i_type(-1, 6, 0, 6, 0x13));    // addi x6, x6, -1
+    put32(kBase + 0x1006, b_type(-8, 0, 6, 1));          // bnez x6, 0xffe
+    put32(kBase + 0x100a, 0x10500073);                   // wfi
+    auto run = [&] {
+        m.hart->s.x[5] = 0;
+        m.hart->s.x[6] = 5;
+        m.hart->s.pc = kBase + 0xffe;
+        m.hart->s.waiting = 0;
+        return m.hart->run(1000);
+    };
+    ASSERT_EQ(run(), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 5u);
+    EXPECT_EQ(m.jit->stats().stepped, 5u);
+    put32(kBase + 0xffe, i_type(3, 5, 0, 5, 0x13));   // addi x5, x5, 3 (a device wrote it)
+    m.hart->invalidate_code(kBase + 0xffe, 4);
+    ASSERT_EQ(run(), rv::Exit::Halted);
+    EXPECT_EQ(m.hart->s.x[5], 15u);
+}
+
 // Decoded code is kept in 64-byte chunks, each re-checked after fence.i: a
 // 4-byte instruction that starts in one chunk and ends in the next must see
 // a change to its upper half made behind the hart's back; code elsewhere in

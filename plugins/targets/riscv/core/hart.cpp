@@ -189,6 +189,7 @@ void Hart::flush_code() {
 // of thousands of times while booting), each page compares its chunks'
 // bytes on its next use and reports what changed (code_written).
 void Hart::fence_i() {
+    if (machine_harts_ && machine_harts_->load(std::memory_order_relaxed) == 1) return;
     if (engine_) engine_->code_flushed();
     ++fence_epoch_;
     ++code_gen_;
@@ -206,6 +207,15 @@ void Hart::retire_graveyard() {
 }
 
 uint32_t Hart::fetch_half(uint64_t va) {
+    // A page the fetch TLB holds (the next page of code, for an instruction
+    // straddling two): no page walk.
+    va &= xmask();
+    const uint64_t vpn = va >> 12;
+    if (const FetchEntry &fe = ftlb_[vpn & (ftlb_.size() - 1)]; fe.tag == ((vpn << 2) | s.priv) && fe.page) {
+        uint16_t v;
+        std::memcpy(&v, fe.page->host + (va & 0xfff), 2);
+        return v;
+    }
     XlateInfo info;
     uint64_t pa = translate(va & xmask(), 2, Access::Fetch, s.priv, info);
     RamRange rr;

@@ -308,6 +308,11 @@ public:
     bool instr_nocache_ = false;
     uint64_t code_gen_ = 0;
     uint64_t fence_epoch_ = 0;   // fence.i count: pages older than it are re-checked
+    // The number of harts in the machine, when the embedder knows it. With
+    // one, every write to decoded code is seen as it happens (this hart's
+    // stores through note_store, devices' through invalidate_code), so
+    // fence.i has nothing to re-check (Linux runs it ~40000 times booting).
+    const std::atomic<unsigned> *machine_harts_ = nullptr;
 
     ExecEngine *engine_ = nullptr;   // set by the engine itself; null: interpreter
 

@@ -201,6 +201,7 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         b = translate(pc, pa, mode);
         if (!b) return nullptr;
     }
+    if (!b->code) return nullptr;   // interpreted (Block::code)
     je = JcEntry{pc, jc_key(mode), b->code, b};
     const unsigned bit = jc_page_bit(pc >> 12);
     jc_pages_[bit / 64] |= 1ull << (bit % 64);

@@ -76,7 +76,7 @@ struct Block {
     uint32_t bytes = 0;     // guest bytes covered (from pa)
     uint32_t ninsns = 0;
     uint32_t mode = 0;
-    const uint8_t *code = nullptr;
+    const uint8_t *code = nullptr;   // none: an instruction straddling two pages, interpreted
     size_t code_size = 0;
     BlockExit exits[2];
     unsigned nexits = 0;

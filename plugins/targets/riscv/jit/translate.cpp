@@ -1459,6 +1459,7 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     std::vector<uint64_t> pcs;
     const unsigned max = std::max(1u, opt_.max_insns);
     uint64_t vpc = pc;
+    bool crossing = false;   // the first instruction straddles two pages
     while (ins.size() < max && (vpc >> 12) == (pc >> 12)) {
         const Insn *in;
         try {
@@ -1466,13 +1467,33 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
         } catch (const Trap &) {
             break;   // the dispatcher meets the fault when it gets there
         }
-        if (in == &h.scratch_) break;   // page-crossing or not RAM: interpreted
+        if (in == &h.scratch_) {   // page-crossing or not RAM: interpreted
+            crossing = ins.empty() && (vpc & 0xfff) == 0xffe;
+            break;
+        }
         ins.push_back(*in);
         pcs.push_back(vpc);
         vpc += in->len;
         if (op_info(*in, h.cfg.xlen).ends) break;
     }
-    if (ins.empty()) return nullptr;
+    if (ins.empty()) {
+        // A block without code that sends the dispatcher to the interpreter
+        // (Linux runs some straddling instructions often: each attempt to
+        // translate them cost page walks). It goes with its page.
+        if (!crossing || !h.code_page(pa & ~0xfffull)) return nullptr;
+        auto blk = std::make_unique<Block>();
+        blk->pc = pc;
+        blk->pa = pa;
+        blk->mode = mode;
+        blk->bytes = 2;
+        blk->epoch = ctx_.epoch;
+        Block *b = blk.get();
+        by_page_[pa >> 12].push_back(b);
+        const Key k = key_of(pa, mode, pc);
+        blocks_[k] = std::move(blk);
+        block_slots_[slot_of(k)] = BlockSlot{k, b};
+        return b;
+    }
     maybe_flush_for_space();
     auto blk = std::make_unique<Block>();
     blk->pc = pc;

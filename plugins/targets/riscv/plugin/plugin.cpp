@@ -13,6 +13,7 @@
 #include <tessera/sdk/riscv_cpu.h>
 #include <tessera/debug.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <cstddef>
 #include <memory>
@@ -79,10 +80,15 @@ constexpr PropTable kProps;
 
 // ---- the CPU instance ---------------------------------------------------------
 
+// Realized harts of the machine (one machine per process): with only one,
+// fence.i has nothing to re-check (rv::Hart::machine_harts_).
+std::atomic<unsigned> g_realized_harts{0};
+
 class RiscvCpu final : public rv::Bus {
 public:
     RiscvCpu(ts_object *o, unsigned xlen) : obj(o), xlen_(xlen) {}
     ~RiscvCpu() override {
+        if (hart) g_realized_harts.fetch_sub(1);
         if (sstc_timer_) host().timer_free(sstc_timer_);
     }
 
@@ -130,6 +136,8 @@ public:
         cfg.max_satp_mode = xlen_ == 32 ? 1 : 10;
         as_ = host().system_as();
         hart = std::make_unique<rv::Hart>(*this, cfg);
+        g_realized_harts.fetch_add(1);
+        hart->machine_harts_ = &g_realized_harts;
         hart->hook_opaque = this;
         hart->on_trap = log_trap;
         hart->on_decode = log_decode;
