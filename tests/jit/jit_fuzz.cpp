@@ -574,6 +574,36 @@ TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
     EXPECT_GE(m.jit->stats().blocks, 2u);
 }
 
+// Clearing SUM drops the S-mode translations of user pages, however many
+// were filled since the last flush (a short list, or a scan past its size).
+TEST(JitPaging, ClearingSumDropsUserTranslations) {
+    for (unsigned fills : {4u, 3000u}) {
+        SCOPED_TRACE(fills);
+        Machine m({}, 1, false);
+        const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000;
+        auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
+        put64(root + 8 * 3, ((l1 >> 12) << 10) | 1);   // VA 0xc0000000: 2 MiB user leaves, all onto RAM
+        for (unsigned i = 0; i < 512; ++i) put64(l1 + 8 * i, ((kBase >> 12) << 10) | 0xd7);   // V R W U A D
+        auto &s = m.hart->s;
+        s.pmpaddr[0] = (1ull << 54) - 1;
+        s.pmpcfg[0] = 0x1f;
+        s.satp = (8ull << 60) | (root >> 12);
+        s.priv = rv::PRV_S;
+        m.hart->flush_tlb();
+        constexpr uint64_t kSum = 1ull << 18;
+        m.hart->csr_rw(0x100, 2, kSum, true);   // csrs sstatus, SUM
+        // Even 2 MiB regions land in TLB slots 0..255; the last fill, in an
+        // odd region, in a slot of its own.
+        auto va = [&](unsigned i) {
+            const uint64_t region = i + 1 == fills ? 1 : 2 * (i / 256);
+            return 0xc0000000ull + region * 0x200000 + (i % 256) * 4096;
+        };
+        for (unsigned i = 0; i < fills; ++i) (void)m.hart->load<uint64_t>(va(i));
+        m.hart->csr_rw(0x100, 3, kSum, true);   // csrc sstatus, SUM
+        for (unsigned i : {0u, fills - 1}) EXPECT_THROW((void)m.hart->load<uint64_t>(va(i)), rv::Trap) << i;
+    }
+}
+
 // sfence.vma of one page: code reached through the jump cache at a virtual
 // pc whose mapping changed must be the new page's (the jump cache keeps
 // entries only across fences of pages it holds no code of). The same for a

@@ -236,7 +236,7 @@ public:
         static constexpr uint64_t kStatusDep = 1;   // XlateInfo::status_dep
         uint64_t page() const { return pa_page & ~0xfffull; }
     };
-    static constexpr unsigned kTlbSize = 256;
+    static constexpr unsigned kTlbSize = 1024;
 
     // ---- internals (public for the exec/csr/mmu files of the core) ----
     struct XlateInfo {
@@ -261,6 +261,12 @@ public:
     void retire_graveyard();
 
     std::array<std::array<TlbEntry, kTlbSize>, 4> tlb_{};
+    // Where status-dependent entries were filled since the last flush
+    // (set * kTlbSize + index), so a SUM toggle need not scan every set;
+    // past kMaxStatusDep fills the next one scans instead.
+    std::vector<uint16_t> status_dep_at_;
+    static constexpr size_t kMaxStatusDep = 1024;
+    static_assert(4 * kTlbSize <= 65536);
     struct FetchEntry {
         uint64_t tag = ~0ull;
         CodePage *page = nullptr;

@@ -250,19 +250,29 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     e.tag_wc = w && code ? tag : ~0ull;
     e.addend = reinterpret_cast<uintptr_t>(rr.host + (pa_page - rr.base)) - (va & ~0xfffull);
     e.pa_page = pa_page | (info.status_dep ? TlbEntry::kStatusDep : 0);
+    if (info.status_dep && status_dep_at_.size() <= kMaxStatusDep)
+        status_dep_at_.push_back(static_cast<uint16_t>(priv * kTlbSize + ((va >> 12) & (kTlbSize - 1))));
 }
 
 void Hart::flush_tlb() {
     for (auto &set : tlb_)
         for (auto &e : set) e = TlbEntry{};
+    status_dep_at_.clear();
     for (auto &f : ftlb_) f = FetchEntry{};
     if (engine_) engine_->tlb_flushed();
 }
 
 void Hart::flush_status_tlb() {
-    for (auto &set : tlb_)
-        for (auto &e : set)
-            if (e.pa_page & TlbEntry::kStatusDep) e = TlbEntry{};
+    auto drop = [](TlbEntry &e) {
+        if (e.pa_page & TlbEntry::kStatusDep) e = TlbEntry{};
+    };
+    if (status_dep_at_.size() > kMaxStatusDep) {
+        for (auto &set : tlb_)
+            for (auto &e : set) drop(e);
+    } else {
+        for (uint16_t at : status_dep_at_) drop(tlb_[at / kTlbSize][at % kTlbSize]);
+    }
+    status_dep_at_.clear();
 }
 
 // With an address only that page's translations go (Linux fences page by

@@ -931,10 +931,11 @@ private:
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
     // The TLB set is the data privilege's of this mode.
     void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
-        static_assert(Hart::kTlbSize == 256 && sizeof(Hart::TlbEntry) == 40);   // movzx cl; rdx * 5 * 8
+        static_assert(sizeof(Hart::TlbEntry) == 40);   // rdx * 5 * 8
         mov(rcx, va);
         shr(rcx, 12);
-        movzx(edx, cl);
+        mov(edx, ecx);
+        and_(edx, Hart::kTlbSize - 1);
         lea(edx, ptr[rdx + rdx * 4]);
         cmp(qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
