@@ -3,9 +3,9 @@
 // Register use inside generated code:
 //   rbx = Hart*  (guest registers, pc, instret, TLB and check_ are rbx-relative)
 //   r12 = the instruction budget (Ctx::left; the Ctx is reached rip-relative)
-//   r13 r14 r15 rbp r10 r11: up to six guest registers cached for the block
-//     (r10/r11 are caller-saved: reloaded after every call)
-//   rax rcx rdx rsi rdi r8 r9 scratch; xmm0/xmm1 for FP; rsp is 16-byte
+//   r13 r14 r15 rbp r10 r11 rdi r8 r9: up to nine guest registers cached for
+//     the block (the caller-saved ones are reloaded after every call)
+//   rax rcx rdx rsi scratch; xmm0/xmm1 for FP; rsp is 16-byte
 //   aligned at helper calls.
 // Guest registers live in Hart::s.x (x0 is always 0 there), so any
 // instruction may be left to its interpreter handler. The block's most used
@@ -456,13 +456,18 @@ public:
     }
 
 private:
-    // Callee-saved ones first; r10 and r11 (never argument or scratch
-    // registers here) are reloaded after every call.
-    static constexpr int kSlots = 6, kFirstVolatile = 4;
-    inline static const Xbyak::Reg64 kHost64[kSlots] = {Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15,
-                                                         Xbyak::util::rbp, Xbyak::util::r10, Xbyak::util::r11};
-    inline static const Xbyak::Reg32 kHost32[kSlots] = {Xbyak::util::r13d, Xbyak::util::r14d, Xbyak::util::r15d,
-                                                         Xbyak::util::ebp,  Xbyak::util::r10d, Xbyak::util::r11d};
+    // Callee-saved ones first; the caller-saved ones are reloaded after
+    // every call. rdi, r8 and r9 are also call arguments: call sequences
+    // take guest values from memory (written back first) or set the
+    // argument that reads a cached register before the others. rsi stays
+    // scratch (the AMO loop uses it).
+    static constexpr int kSlots = 9, kFirstVolatile = 4;
+    inline static const Xbyak::Reg64 kHost64[kSlots] = {
+        Xbyak::util::r13, Xbyak::util::r14, Xbyak::util::r15, Xbyak::util::rbp, Xbyak::util::r10,
+        Xbyak::util::r11, Xbyak::util::rdi, Xbyak::util::r8,  Xbyak::util::r9};
+    inline static const Xbyak::Reg32 kHost32[kSlots] = {
+        Xbyak::util::r13d, Xbyak::util::r14d, Xbyak::util::r15d, Xbyak::util::ebp, Xbyak::util::r10d,
+        Xbyak::util::r11d, Xbyak::util::edi,  Xbyak::util::r8d,  Xbyak::util::r9d};
 
     // The block's most used registers (two uses or more) get host registers.
     void choose_cached(std::span<const Insn> ins) {
@@ -999,8 +1004,8 @@ private:
             L(slow);
             writeback(dirty);
             if (live) fold_flags();
+            mov(rsi, A);   // before rdi, which may be A
             mov(rdi, rbx);
-            mov(rsi, A);
             mov(edx, packed);
             mov(rcx, pc);
             mov(r8d, excess);
@@ -1039,10 +1044,10 @@ private:
             L(slow);
             writeback(dirty);
             if (live) fold_flags();
+            mov(rsi, A);   // before rdi, which may be A
             mov(rdi, rbx);
-            mov(rsi, A);
             if (fps) mov(rdx, fq(rs2));
-            else mov(rdx, src(rs2));
+            else mov(rdx, qword[rbx + off(&h_.s.x[rs2])]);   // written back; its host register may be an argument
             mov(ecx, packed);
             mov(r8, pc);
             mov(r9d, excess);
