@@ -397,20 +397,6 @@ public:
         b_ = &b;
         const unsigned n = static_cast<unsigned>(ins.size());
         b.code = getCurr();
-        // Prologue: leave if an event is pending or the budget is spent.
-        no_entry_ = &label();
-        n_ = n;
-        entry_checks();
-        cold([this, pc = pcs[0]] {
-            L(*no_entry_);
-            mov(rax, pc);
-            mov(qword[rbx + off(&h_.s.pc)], rax);
-            jmp(j_.exit0_);
-        });
-        choose_cached(ins);
-        choose_fcached(ins);
-        reload(cached_mask_);
-        reload_f(fcached_mask_);
         // A block that branches back to its own start loops inside: the back
         // edge neither writes the cached registers back nor reloads them
         // (every exit path writes all of them back instead), and MXCSR stays
@@ -425,12 +411,42 @@ public:
             uses_mxcsr |= k >= Kind::FArith && k != Kind::FSgnj && k != Kind::FMvXF && k != Kind::FMvFX;
         }
         mx_loop_ = self_loop_ && uses_mxcsr;
+        // Without MXCSR to keep, the loop's back edge is the branch itself:
+        // the entry checks sit after the register loads, at the loop head,
+        // and leaving from there writes every cached register back.
+        fast_loop_ = self_loop_ && !mx_loop_;
+        no_entry_ = &label();
+        n_ = n;
+        choose_cached(ins);
+        choose_fcached(ins);
+        if (!fast_loop_) {
+            // Prologue: leave if an event is pending or the budget is spent.
+            entry_checks();
+            cold([this, pc = pcs[0]] {
+                L(*no_entry_);
+                mov(rax, pc);
+                mov(qword[rbx + off(&h_.s.pc)], rax);
+                jmp(j_.exit0_);
+            });
+        }
+        reload(cached_mask_);
+        reload_f(fcached_mask_);
         if (mx_loop_) {
             clean_mxcsr();
             mx_live_ = true;
         }
         head_ = &label();   // a branch back to the block's start comes here
         L(*head_);
+        if (fast_loop_) {
+            entry_checks();
+            cold([this, pc = pcs[0], all = cached_mask_ | uint64_t(fcached_mask_) << 32] {
+                L(*no_entry_);
+                writeback(all);
+                mov(rax, pc);
+                mov(qword[rbx + off(&h_.s.pc)], rax);
+                jmp(j_.exit0_);
+            });
+        }
         if (self_loop_) {
             dirty_ = cached_mask_;
             fdirty_ = fcached_mask_;
@@ -469,7 +485,8 @@ private:
         Xbyak::util::r13d, Xbyak::util::r14d, Xbyak::util::r15d, Xbyak::util::ebp, Xbyak::util::r10d,
         Xbyak::util::r11d, Xbyak::util::edi,  Xbyak::util::r8d,  Xbyak::util::r9d};
 
-    // The block's most used registers (two uses or more) get host registers.
+    // The block's most used registers (two uses or more; in a loop, every
+    // use repeats) get host registers.
     void choose_cached(std::span<const Insn> ins) {
         std::array<unsigned, 32> uses{};
         for (const Insn &in : ins) {
@@ -494,7 +511,7 @@ private:
             unsigned best = 0;
             for (unsigned r = 1; r < 32; ++r)
                 if (cache_[r] < 0 && uses[r] > uses[best]) best = r;
-            if (uses[best] < 2) break;
+            if (uses[best] < (self_loop_ ? 1u : 2u)) break;
             cache_[best] = static_cast<int8_t>(slot);
             cached_mask_ |= 1u << best;
             if (slot >= kFirstVolatile) volatile_mask_ |= 1u << best;
@@ -620,6 +637,10 @@ private:
     // The self loop's back edge: registers stay in host registers (dirty)
     // and MXCSR stays loaded; leaving writes them back.
     void back_edge() {
+        if (fast_loop_) {   // the checks are at the head
+            jmp(*head_, T_NEAR);
+            return;
+        }
         Xbyak::Label &leave = label();
         if (mx_loop_) {
             if (!mx_live_) clean_mxcsr();   // a call in the body: flags folded already
@@ -708,7 +729,7 @@ private:
         if (j_.opt_.chain && target == b_->pc) {
             // A loop onto itself: the entry checks again, then straight to
             // the body; the cached registers are current (all written back).
-            entry_checks();
+            if (!fast_loop_) entry_checks();
             jmp(*head_, T_NEAR);
             return;
         }
@@ -792,6 +813,19 @@ private:
             } else {
                 mov(rax, xreg(in.rs1));
                 cmp(rax, xreg(in.rs2));
+            }
+            if (loop && fast_loop_) {   // taken: round again (checks at the head)
+                switch (oi.sub) {
+                case EQ: je(*head_, T_NEAR); break;
+                case NE: jne(*head_, T_NEAR); break;
+                case LT: jl(*head_, T_NEAR); break;
+                case GE: jge(*head_, T_NEAR); break;
+                case LTU: jb(*head_, T_NEAR); break;
+                default: jae(*head_, T_NEAR); break;
+                }
+                sync();
+                exit_to(next);
+                return false;
             }
             if (loop) {   // not taken: leave; taken: round again
                 Xbyak::Label &out = label();
@@ -1435,6 +1469,7 @@ private:
     unsigned n_ = 0;                      // instructions in the block
     bool self_loop_ = false;              // ends with a direct branch/jump to its start
     bool mx_loop_ = false;                // ... and MXCSR is loaded before the loop head
+    bool fast_loop_ = false;              // ... or not: the entry checks are at the loop head
     Xbyak::Label *no_entry_ = nullptr;    // leave before the block (pc = its start)
     Xbyak::Label *head_ = nullptr;        // after the prologue and register loads
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
