@@ -83,12 +83,13 @@ CodePage *Hart::code_page(uint64_t pa_page) {
                 CodeChunk *c = p->chunk[i];
                 const uint8_t *now = p->host + i * CodeChunk::kBytes;
                 if (!c || std::memcmp(now, c->bytes.data(), CodeChunk::kBytes) == 0) continue;
-                for (auto &slot : c->slot) slot.len = 0;
+                if (c->slots)
+                    for (auto &slot : *c->slots) slot.len = 0;
                 std::memcpy(c->bytes.data(), now, CodeChunk::kBytes);
                 // A 32-bit instruction may start in the chunk before.
                 if (engine_) engine_->code_written(pa_page + i * CodeChunk::kBytes - (i ? 2 : 0),
                                                    CodeChunk::kBytes + (i ? 2 : 0));
-                if (i && p->chunk[i - 1]) p->chunk[i - 1]->slot.back().len = 0;
+                if (i && p->chunk[i - 1] && p->chunk[i - 1]->slots) p->chunk[i - 1]->slots->back().len = 0;
             }
         }
         return p;
@@ -128,15 +129,28 @@ CodeChunk *Hart::new_chunk(CodePage &page, unsigned index) {
     }
     CodeChunk *c = free_chunks_.back();
     free_chunks_.pop_back();
-    for (auto &slot : c->slot) slot.len = 0;
+    c->slots = nullptr;
     std::memcpy(c->bytes.data(), page.host + index * CodeChunk::kBytes, CodeChunk::kBytes);
     page.chunk[index] = c;
     return c;
 }
 
+CodeChunk::Slots *Hart::new_slots() {
+    if (free_slots_.empty()) {
+        constexpr size_t kArena = 64;
+        slot_arenas_.push_back(std::make_unique_for_overwrite<CodeChunk::Slots[]>(kArena));
+        for (size_t i = 0; i < kArena; ++i) free_slots_.push_back(&slot_arenas_.back()[i]);
+    }
+    CodeChunk::Slots *s = free_slots_.back();
+    free_slots_.pop_back();
+    for (auto &slot : *s) slot.len = 0;
+    return s;
+}
+
 void Hart::release_chunks(CodePage &page) {
     for (CodeChunk *&c : page.chunk)
         if (c) {
+            if (c->slots) free_slots_.push_back(c->slots);
             free_chunks_.push_back(c);
             c = nullptr;
         }
@@ -229,56 +243,56 @@ uint32_t Hart::fetch_half(uint64_t va) {
     return static_cast<uint32_t>(v & 0xffff);
 }
 
-const Insn &Hart::fetch(uint64_t pc) {
+CodePage *Hart::fetch_page(uint64_t pc) {
     const uint64_t vpn = pc >> 12;
     const uint64_t tag = (vpn << 2) | s.priv;
     FetchEntry &fe = ftlb_[vpn & (ftlb_.size() - 1)];
-    CodePage *page;
-    if (fe.tag == tag) [[likely]] {
-        page = fe.page;
+    if (fe.tag == tag) [[likely]] return fe.page;
+    XlateInfo info;
+    uint64_t pa = translate(pc, 2, Access::Fetch, s.priv, info);
+    CodePage *page = code_page(pa & ~0xfffull);
+    if (page && info.cacheable) fe = FetchEntry{tag, page};
+    return page;
+}
+
+void Hart::decode_at(CodePage &page, uint64_t pc, CodeChunk &c, Insn &out) {
+    const unsigned off = pc & 0xfff, at = off % CodeChunk::kBytes;
+    uint16_t lo;
+    std::memcpy(&lo, page.host + off, 2);
+    if ((lo & 3) != 3) {
+        decode(*this, lo, 2, out);
+        std::memcpy(c.bytes.data() + at, &lo, 2);   // what fence.i compares
     } else {
-        XlateInfo info;
-        uint64_t pa = translate(pc, 2, Access::Fetch, s.priv, info);
-        page = code_page(pa & ~0xfffull);
-        if (page && info.cacheable) fe = FetchEntry{tag, page};
+        uint32_t raw;
+        std::memcpy(&raw, page.host + off, 4);
+        decode(*this, raw, 4, out);
+        std::memcpy(c.bytes.data() + at, &raw, std::min(4u, CodeChunk::kBytes - at));
+        if (at + 4 > CodeChunk::kBytes) {
+            // Its upper half lies in the next chunk, whose bytes fence.i compares.
+            const unsigned ci = off / CodeChunk::kBytes;
+            CodeChunk *next = page.chunk[ci + 1];
+            if (!next) next = new_chunk(page, ci + 1);
+            std::memcpy(next->bytes.data(), page.host + off + 2, 2);
+        }
     }
+    if (on_decode) on_decode(hook_opaque, *this, pc, out);
+}
+
+const Insn &Hart::fetch(uint64_t pc) {
+    CodePage *page = fetch_page(pc);
     const unsigned off = pc & 0xfff;
-    if (page) [[likely]] {
+    if (page && !(off == 0xffe && (page->host[off] & 3) == 3)) [[likely]] {
         const unsigned ci = off / CodeChunk::kBytes;
         CodeChunk *c = page->chunk[ci];
         if (!c) c = new_chunk(*page, ci);
-        Insn &slot = c->slot[(off % CodeChunk::kBytes) >> 1];
+        if (!c->slots) c->slots = new_slots();
+        Insn &slot = (*c->slots)[(off % CodeChunk::kBytes) >> 1];
         if (slot.len) [[likely]] return slot;
-        uint16_t lo;
-        std::memcpy(&lo, page->host + off, 2);
-        const unsigned at = off % CodeChunk::kBytes;
-        if ((lo & 3) != 3) {
-            decode(*this, lo, 2, slot);
-            std::memcpy(c->bytes.data() + at, &lo, 2);   // what fence.i compares
-            if (on_decode) on_decode(hook_opaque, *this, pc, slot);
-            return slot;
-        }
-        if (off != 0xffe) {
-            uint32_t raw;
-            std::memcpy(&raw, page->host + off, 4);
-            decode(*this, raw, 4, slot);
-            std::memcpy(c->bytes.data() + at, &raw, std::min(4u, CodeChunk::kBytes - at));
-            if (at + 4 > CodeChunk::kBytes) {
-                // Its upper half lies in the next chunk, whose bytes fence.i compares.
-                CodeChunk *next = page->chunk[ci + 1];
-                if (!next) next = new_chunk(*page, ci + 1);
-                std::memcpy(next->bytes.data(), page->host + off + 2, 2);
-            }
-            if (on_decode) on_decode(hook_opaque, *this, pc, slot);
-            return slot;
-        }
-        // A 32-bit instruction straddling two pages is decoded every time.
-        uint32_t hi = fetch_half(pc + 2);
-        decode(*this, lo | (hi << 16), 4, scratch_);
-        return scratch_;
+        decode_at(*page, pc, *c, slot);
+        return slot;
     }
-    // Not in RAM (MMIO ROM): decode uncached.
-    uint32_t lo = fetch_half(pc);
+    // Straddling two pages or not in RAM (MMIO ROM): decoded every time.
+    uint32_t lo = page ? page->host[off] | page->host[off + 1] << 8 : fetch_half(pc);
     if ((lo & 3) != 3) {
         decode(*this, lo, 2, scratch_);
     } else {
@@ -286,6 +300,21 @@ const Insn &Hart::fetch(uint64_t pc) {
         decode(*this, lo | (hi << 16), 4, scratch_);
     }
     return scratch_;
+}
+
+const Insn &Hart::peek(uint64_t pc, Insn &tmp) {
+    CodePage *page = fetch_page(pc);
+    const unsigned off = pc & 0xfff;
+    if (!page || (off == 0xffe && (page->host[off] & 3) == 3)) return fetch(pc);   // scratch_
+    const unsigned ci = off / CodeChunk::kBytes;
+    CodeChunk *c = page->chunk[ci];
+    if (!c) c = new_chunk(*page, ci);
+    if (c->slots) {
+        const Insn &slot = (*c->slots)[(off % CodeChunk::kBytes) >> 1];
+        if (slot.len) return slot;
+    }
+    decode_at(*page, pc, *c, tmp);
+    return tmp;
 }
 
 // ---- Run loop ---------------------------------------------------------------------

@@ -59,14 +59,17 @@ struct DebugStop {
     uint64_t addr = 0;   // Break: the pc; Watch: the watched address accessed
 };
 
-// Decoded instructions of 64 bytes of a code page, one slot per halfword,
-// and the bytes they were decoded from (what fence.i compares). Allocated
-// when first fetched from: a page is rarely executed all over, and a fully
-// decoded page (52 KiB) made the decoded code most of a Linux boot's memory.
+// 64 bytes of a code page: the bytes decoded from them (what fence.i
+// compares), and the interpreter's decoded instructions, one slot per
+// halfword. Allocated when first decoded from (a page is rarely executed
+// all over); the slots only when the interpreter executes there (the JIT
+// decodes without them): fully decoded pages (52 KiB each) were most of a
+// Linux boot's memory.
 struct CodeChunk {
     static constexpr unsigned kBytes = 64;
-    std::array<Insn, kBytes / 2> slot;
+    using Slots = std::array<Insn, kBytes / 2>;
     std::array<uint8_t, kBytes> bytes;
+    Slots *slots;   // null: none decoded for the interpreter
 };
 
 // The decoded code of one 4 KiB physical page.
@@ -75,10 +78,10 @@ struct CodePage {
     const uint8_t *host;   // RAM backing of the page
     uint64_t epoch;        // the fence.i count its chunks were last checked at
     std::array<CodeChunk *, 4096 / CodeChunk::kBytes> chunk;   // null: nothing decoded there
-    // The slot of the halfword at page offset `off`, or null.
+    // The interpreter's slot of the halfword at page offset `off`, or null.
     Insn *slot(unsigned off) const {
         CodeChunk *c = chunk[off / CodeChunk::kBytes];
-        return c ? &c->slot[(off % CodeChunk::kBytes) >> 1] : nullptr;
+        return c && c->slots ? &(*c->slots)[(off % CodeChunk::kBytes) >> 1] : nullptr;
     }
 };
 
@@ -257,6 +260,10 @@ public:
 
     CodePage *code_page(uint64_t pa_page);
     const Insn &fetch(uint64_t pc);
+    // The instruction at pc for a translator: the interpreter's slot when
+    // decoded already, else decoded into `tmp` (its bytes recorded, no slot
+    // allocated). &scratch_ for one straddling two pages or outside RAM.
+    const Insn &peek(uint64_t pc, Insn &tmp);
     uint32_t fetch_half(uint64_t va);   // slow fetch of 16 bits (MMIO, page crossing)
     void retire_graveyard();
 
@@ -275,12 +282,19 @@ public:
     std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_;
     std::vector<std::unique_ptr<CodePage>> graveyard_;
     std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled
-    // Chunks come from arenas and go back to a free list when their page is
-    // retired (slots stay readable until then, like the page itself).
+    // Chunks and slot arrays come from arenas and go back to free lists when
+    // their page is retired (slots stay readable until then, like the page).
     std::vector<std::unique_ptr<CodeChunk[]>> chunk_arenas_;
     std::vector<CodeChunk *> free_chunks_;
+    std::vector<std::unique_ptr<CodeChunk::Slots[]>> slot_arenas_;
+    std::vector<CodeChunk::Slots *> free_slots_;
     CodeChunk *new_chunk(CodePage &page, unsigned index);
+    CodeChunk::Slots *new_slots();
     void release_chunks(CodePage &page);
+    CodePage *fetch_page(uint64_t pc);
+    // Decodes the instruction at pc (in RAM page `page`, not straddling)
+    // into `out` and records its bytes in the chunk(s).
+    void decode_at(CodePage &page, uint64_t pc, CodeChunk &c, Insn &out);
     Insn scratch_{};            // page-crossing / MMIO instructions (not cached)
     uint64_t bus_gen_ = 0;
     bool code_dirty_ = false;   // current page may have been invalidated

@@ -1503,8 +1503,9 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     bool crossing = false;   // the first instruction straddles two pages
     while (ins.size() < max && (vpc >> 12) == (pc >> 12)) {
         const Insn *in;
+        Insn tmp;
         try {
-            in = &h.fetch(vpc);
+            in = &h.peek(vpc, tmp);
         } catch (const Trap &) {
             break;   // the dispatcher meets the fault when it gets there
         }
