@@ -574,6 +574,46 @@ TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
     EXPECT_GE(m.jit->stats().blocks, 2u);
 }
 
+// A CSR write goes on in the same block unless it changed what the block
+// depends on: after a satp write, an indirect jump must not reach a block
+// through a jump-cache entry made under the old address space.
+TEST(JitPaging, SatpWriteLeavesTheBlock) {
+    Machine m({}, 1, true);
+    auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
+    auto table = [](uint64_t pa) { return ((pa >> 12) << 10) | 1; };
+    auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
+    const uint64_t roots[2] = {kBase + 0x20000, kBase + 0x30000};
+    for (unsigned i = 0; i < 2; ++i) {
+        const uint64_t root = roots[i], l1 = root + 0x1000, l0 = root + 0x2000;
+        put64(root + 8 * 2, leaf(kBase));   // VA 0x80000000: identity, 1 GiB
+        put64(root + 8 * 3, table(l1));     // VA 0xc0000000 -> code i
+        put64(l1, table(l0));
+        put64(l0, leaf(kBase + 0x1000 + 0x2000 * i));
+        m.bus.put32(kBase + 0x1000 + 0x2000 * i, i_type(1 + i, 0, 0, 5, 0x13));   // addi x5, x0, 1 + i
+        m.bus.put32(kBase + 0x1004 + 0x2000 * i, 0x10500073);
+    }
+    m.bus.put32(kBase + 0x5000, i_type(0x180, 10, 1, 0, 0x73));   // csrw satp, x10
+    m.bus.put32(kBase + 0x5004, i_type(0, 6, 0, 0, 0x67));        // jalr x0, 0(x6)
+    auto &s = m.hart->s;
+    s.pmpaddr[0] = (1ull << 54) - 1;
+    s.pmpcfg[0] = 0x1f;
+    auto satp = [&](unsigned i) { return (8ull << 60) | (roots[i] >> 12); };
+    s.satp = satp(0);
+    s.priv = rv::PRV_S;
+    m.hart->flush_tlb();
+    auto run = [&](uint64_t pc) {
+        s.pc = pc;
+        s.waiting = 0;
+        return m.hart->run(100);
+    };
+    ASSERT_EQ(run(0xc0000000), rv::Exit::Halted);   // code 0, now in the jump cache
+    EXPECT_EQ(s.x[5], 1u);
+    s.x[10] = satp(1);
+    s.x[6] = 0xc0000000;
+    ASSERT_EQ(run(0x80005000), rv::Exit::Halted);
+    EXPECT_EQ(s.x[5], 2u);
+}
+
 // Clearing SUM drops the S-mode translations of user pages, however many
 // were filled since the last flush (a short list, or a scan past its size).
 TEST(JitPaging, ClearingSumDropsUserTranslations) {
@@ -734,7 +774,9 @@ TEST(JitInvalidate, FenceISeesChangesAcrossDecodedChunks) {
         m.hart->fence_i();
         ASSERT_EQ(run_at(kBase + 0x800), rv::Exit::Halted);
         EXPECT_EQ(m.hart->s.x[6], 7u);
-        if (use_jit) EXPECT_EQ(m.jit->stats().blocks, blocks);   // its chunk did not change
+        if (use_jit) {
+            EXPECT_EQ(m.jit->stats().blocks, blocks);   // its chunk did not change
+        }
         ASSERT_EQ(run_at(kBase), rv::Exit::Halted);
         EXPECT_EQ(m.hart->s.x[5], 0x401u);
     }

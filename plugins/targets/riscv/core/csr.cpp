@@ -46,7 +46,7 @@ void write_mstatus(Hart &h, unsigned, uint64_t v) {
     uint64_t nv = (old & ~mask) | (v & mask);
     h.s.mstatus = nv;
     if ((old ^ nv) & (SUM | MXR)) h.flush_status_tlb();
-    h.request_check();
+    if ((old ^ nv) & ~(SUM | MXR)) h.request_check();   // interrupt enables, MPRV, FS...
 }
 
 uint64_t sstatus_mask(const Hart &h) {

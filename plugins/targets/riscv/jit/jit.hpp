@@ -138,6 +138,7 @@ public:
         uint64_t blocks = 0, flushes = 0, chained = 0, invalidations = 0, stepped = 0;
     };
     const Stats &stats() const { return stats_; }
+    uint64_t jc_generation() const { return jc_gen_; }
     const Options &options() const { return opt_; }
 
     // ---- used by the generated code's helpers (translate.cpp) ----

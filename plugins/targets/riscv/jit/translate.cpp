@@ -67,6 +67,9 @@ struct OpInfo {
     bool dbl = false;     // FP: double precision
     bool ends = false;    // block ends after it (control flow, SYSTEM, fence.i)
     bool force_exit = false;   // always return to the dispatcher after it
+    // A CSR access: the block goes on after it unless it changed what the
+    // block was translated for (helper_fallback's kLeaveIfChanged).
+    bool csr = false;
 };
 
 struct NativeLine {
@@ -142,8 +145,9 @@ struct OpTable {
             std::string_view name = d.name;
             bool system = (d.match & 0x7f) == 0x73;
             bool cf = (d.match & 0x7f) == 0x63 || name == "jal" || name == "jalr";
-            base.ends = system || cf || name == "fence.i";
-            base.force_exit = system || name == "fence.i";
+            base.csr = system && name.starts_with("csrr");
+            base.ends = (system && !base.csr) || cf || name == "fence.i";
+            base.force_exit = (system && !base.csr) || name == "fence.i";
             if (pure_ext(d.ext) && !cf) base.kind = Kind::Pure;
             by_op[0][i] = base;
             OpInfo o64 = base;
@@ -189,9 +193,18 @@ bool must_leave(Hart &h) {
     return h.check_.load(std::memory_order_relaxed) || jit_of(h).invalidated_;
 }
 
+// helper_fallback's `force`: 1 leaves after the instruction; this leaves
+// only when it changed what blocks are translated for or assume (a CSR
+// access): the privilege, mstatus beyond SUM/MXR (MPRV/MPP pick the mode key,
+// FS is checked once per block, interrupt enables), a TLB flush (satp, PMP:
+// the jump-cache key), or when it requested a check.
+constexpr uint64_t kLeaveIfChanged = 2;
+
 int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint64_t force) {
     Hart &h = *hp;
     RetireSync sync(h);
+    const uint64_t mstatus0 = h.s.mstatus, gen0 = jit_of(h).jc_generation();
+    const unsigned priv0 = h.s.priv;
     h.s.pc = h.pc_ = pc;
     h.npc_ = pc + in->len;
     h.cur_raw_ = in->raw;
@@ -204,6 +217,11 @@ int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint
     } catch (...) {
         jit_of(h).pending_ = std::current_exception();
         return 1;
+    }
+    if (force == kLeaveIfChanged) {
+        constexpr uint64_t kIgnored = mstatus_bits::SUM | mstatus_bits::MXR;
+        force = ((h.s.mstatus ^ mstatus0) & ~kIgnored) || h.s.priv != priv0 ||
+                jit_of(h).jc_generation() != gen0;
     }
     if (force || h.npc_ != pc + in->len || must_leave(h)) {
         h.s.instret += 1;
@@ -603,19 +621,20 @@ private:
         reload_f(fcached_mask_);  // every xmm is caller-saved
     }
     // Hot path: sync first. `reload_after`: the code continues after it.
-    void fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, bool reload_after = true) {
+    // force: as helper_fallback's (0, 1 or kLeaveIfChanged).
+    void fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, bool reload_after = true) {
         sync();
         emit_fallback_call(in, pc, excess, force);
         if (reload_after) reload(cached_mask_);
     }
     // helper_fallback(hart, insn, pc, excess, force); leaves the block when
     // it says so (trap, force). The caller has written the registers back.
-    void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, bool force) {
+    void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, unsigned force) {
         mov(rdi, rbx);
         insn_addr(in);
         mov(rdx, pc);
         mov(ecx, excess);
-        mov(r8d, force ? 1 : 0);
+        mov(r8d, force);
         call_fn(reinterpret_cast<const void *>(&helper_fallback));
         test(eax, eax);
         jnz(j_.exit0_);
@@ -748,7 +767,7 @@ private:
         const unsigned rd = in.rd;
         switch (oi.kind) {
         case Kind::Fallback:
-            fallback(in, pc, excess, oi.force_exit);
+            fallback(in, pc, excess, oi.force_exit ? 1 : oi.csr ? kLeaveIfChanged : 0);
             return true;
         case Kind::Pure:
             if (rd == 0) return true;   // no architectural effect
@@ -1187,7 +1206,8 @@ private:
         emit_fallback_call(in, pc, excess, force);
     }
     // FS == Off: the handler raises the illegal-instruction trap. Checked
-    // once per block: only instructions that end the block can change FS.
+    // once per block: only instructions that end the block, or CSR accesses
+    // that leave it when they change mstatus, can change FS.
     void fs_gate(const Insn &in, uint64_t pc, unsigned excess) {
         if (fs_ok_) return;
         fs_ok_ = true;
