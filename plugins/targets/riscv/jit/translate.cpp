@@ -483,8 +483,12 @@ public:
         align(8);
         for (unsigned i = 0; i < insn_labels_.size(); ++i) {
             L(*insn_labels_[i].first);
-            const auto *p = reinterpret_cast<const uint8_t *>(&insn_labels_[i].second);
-            for (size_t k = 0; k < sizeof(Insn); ++k) db(p[k]);
+            static_assert(sizeof(Insn) % 8 == 0);
+            for (size_t k = 0; k < sizeof(Insn); k += 8) {
+                uint64_t w;
+                std::memcpy(&w, reinterpret_cast<const uint8_t *>(&insn_labels_[i].second) + k, 8);
+                db(w, 8);
+            }
         }
         b.code_size = getSize();
     }
