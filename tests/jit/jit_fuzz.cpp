@@ -614,6 +614,22 @@ TEST(JitPaging, SatpWriteLeavesTheBlock) {
     EXPECT_EQ(s.x[5], 2u);
 }
 
+// PMP answers are remembered per page (page walks check every PTE read); a
+// PMP write must make the next access see the new permissions.
+TEST(JitPaging, PmpWriteTakesEffect) {
+    Machine m({}, 1, false);
+    auto &s = m.hart->s;
+    s.priv = rv::PRV_M;
+    m.hart->csr_rw(0x3b0, 1, (1ull << 54) - 1, true);   // pmpaddr0: everything
+    m.hart->csr_rw(0x3a0, 1, 0x1f, true);               // pmpcfg0: NAPOT, RWX
+    s.priv = rv::PRV_S;
+    EXPECT_NO_THROW((void)m.hart->load<uint64_t>(kData));
+    s.priv = rv::PRV_M;
+    m.hart->csr_rw(0x3a0, 1, 0x1c, true);   // NAPOT, X only
+    s.priv = rv::PRV_S;
+    EXPECT_THROW((void)m.hart->load<uint64_t>(kData), rv::Trap);
+}
+
 // Clearing SUM drops the S-mode translations of user pages, however many
 // were filled since the last flush (a short list, or a scan past its size).
 TEST(JitPaging, ClearingSumDropsUserTranslations) {

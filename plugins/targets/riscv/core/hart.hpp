@@ -253,6 +253,12 @@ public:
     uint64_t translate(uint64_t va, unsigned size, Access acc, unsigned priv, XlateInfo &info,
                        bool debug = false);
     bool pmp_check(uint64_t pa, unsigned size, Access acc, unsigned priv, bool &whole_page) const;
+    bool pmp_check_uncached(uint64_t pa, unsigned size, Access acc, unsigned priv, bool &whole_page) const;
+    struct PmpMemo {
+        uint64_t key = ~0ull;   // page | access << 2 | privilege
+        bool ok = false;
+    };
+    mutable std::array<PmpMemo, 64> pmp_memo_{};
     // A store hit [pa, pa+size): forget decoded instructions overlapping it.
     void note_store(uint64_t pa, unsigned size);
     void drop_code_page(uint64_t pa);

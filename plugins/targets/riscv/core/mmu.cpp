@@ -36,6 +36,23 @@ uint64_t access_cause(Access acc) {
 
 bool Hart::pmp_check(uint64_t pa, unsigned size, Access acc, unsigned priv,
                      bool &whole_page) const {
+    // Page walks check every PTE read: a page uniform under PMP keeps its
+    // answer (per access type and privilege) until PMP or the TLB changes.
+    const uint64_t page = pa & ~0xfffull;
+    const bool in_page = (pa & 0xfff) + size <= 4096;
+    const uint64_t key = page | static_cast<unsigned>(acc) << 2 | priv;
+    PmpMemo &memo = pmp_memo_[((page >> 12) * 4 + static_cast<unsigned>(acc)) & (pmp_memo_.size() - 1)];
+    if (memo.key == key && in_page) {
+        whole_page = true;
+        return memo.ok;
+    }
+    const bool ok = pmp_check_uncached(pa, size, acc, priv, whole_page);
+    if (whole_page && in_page) memo = PmpMemo{key, ok};
+    return ok;
+}
+
+bool Hart::pmp_check_uncached(uint64_t pa, unsigned size, Access acc, unsigned priv,
+                              bool &whole_page) const {
     const uint64_t page = pa & ~0xfffull;
     whole_page = true;
     bool page_touched = false;
@@ -257,6 +274,7 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
 void Hart::flush_tlb() {
     for (auto &set : tlb_)
         for (auto &e : set) e = TlbEntry{};
+    pmp_memo_.fill(PmpMemo{});   // PMP writes flush the TLB
     status_dep_at_.clear();
     for (auto &f : ftlb_) f = FetchEntry{};
     if (engine_) engine_->tlb_flushed();
