@@ -175,10 +175,12 @@ void Hart::drop_code_page(uint64_t pa) {
     auto it = code_.find(pa >> 12);
     if (it == code_.end()) return;
     if (engine_) engine_->code_dropped(pa & ~0xfffull);
+    CodePage *gone = it->second.get();
     graveyard_.push_back(std::move(it->second));
     code_.erase(it);
     ++code_gen_;
-    for (auto &f : ftlb_) f = FetchEntry{};
+    for (auto &f : ftlb_)
+        if (f.page == gone) f = FetchEntry{};
     request_check();
 }
 

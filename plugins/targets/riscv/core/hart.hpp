@@ -284,7 +284,7 @@ public:
         uint64_t tag = ~0ull;
         CodePage *page = nullptr;
     };
-    std::array<FetchEntry, 64> ftlb_{};
+    std::array<FetchEntry, 512> ftlb_{};   // Linux runs code from over a thousand pages
     std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_;
     std::vector<std::unique_ptr<CodePage>> graveyard_;
     std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled
