@@ -129,7 +129,17 @@ struct Gen {
     }
 
     void emit(std::vector<uint32_t> &p, size_t i) {
-        switch (u(31)) {
+        switch (u(32)) {
+        case 31:   // cbo.zero on the data window, or a fence of any kind
+            if (u(2)) {
+                unsigned r = rd();
+                if (r == 0) r = 5;
+                p.push_back(i_type(static_cast<int32_t>(u(32)) * 64 - 1024 + static_cast<int32_t>(u(64)), 10, 0, r, 0x13));
+                p.push_back(i_type(4, r, 2, 0, 0x0f));   // cbo.zero (r)
+            } else {
+                p.push_back(i_type(static_cast<int32_t>(u(256)), 0, 0, 0, 0x0f));   // fence pred, succ
+            }
+            break;
         case 29: case 30: {   // A: lr/sc pairs and AMOs on the data window (sometimes misaligned)
             unsigned r = rd();
             if (r == 0) r = 5;
@@ -612,6 +622,37 @@ TEST(JitPaging, SatpWriteLeavesTheBlock) {
     s.x[6] = 0xc0000000;
     ASSERT_EQ(run(0x80005000), rv::Exit::Halted);
     EXPECT_EQ(s.x[5], 2u);
+}
+
+// cbo.zero: 64 aligned zero bytes where menvcfg.CBZE enables it for S-mode,
+// an illegal-instruction trap where it does not; both engines.
+TEST(JitMemory, CboZeroFollowsMenvcfg) {
+    for (bool use_jit : {false, true}) {
+        for (bool enabled : {false, true}) {
+            SCOPED_TRACE(std::string(use_jit ? "jit " : "interpreter ") + (enabled ? "enabled" : "disabled"));
+            // sd x0, 0(x10) (the page into the TLB); addi x5, x10, 72; cbo.zero (x5); wfi
+            Machine m({s_type(0, 0, 10, 3), i_type(72, 10, 0, 5, 0x13), i_type(4, 5, 2, 0, 0x0f), 0x10500073}, 1,
+                      use_jit);
+            for (unsigned k = 0; k < 192; ++k) m.bus.ram[kData - kBase + k] = 0xa5;
+            auto &s = m.hart->s;
+            s.pmpaddr[0] = (1ull << 54) - 1;
+            s.pmpcfg[0] = 0x1f;
+            s.menvcfg = enabled ? 0x80 : 0;
+            s.priv = rv::PRV_S;
+            s.x[10] = kData;
+            s.x[31] = 0;
+            m.hart->flush_tlb();
+            for (int round = 0; round < 2; ++round) {   // the second one with the page in the TLB
+                s.pc = kBase;
+                s.waiting = 0;
+                s.priv = rv::PRV_S;
+                m.hart->run(100);
+            }
+            for (unsigned k = 8; k < 192; ++k)
+                EXPECT_EQ(m.bus.ram[kData - kBase + k], (enabled && k >= 64 && k < 128) ? 0 : 0xa5) << k;
+            EXPECT_EQ(s.mcause, enabled ? 0u : 2u);
+        }
+    }
 }
 
 // PMP answers are remembered per page (page walks check every PTE read); a

@@ -373,10 +373,12 @@ uint8_t *Hart::amo_ptr(uint64_t va, unsigned size, bool is_lr) {
     va &= xmask();
     if (va & (size - 1)) raise(is_lr ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED, va);
     XlateInfo info;
-    uint64_t pa = translate(va, size, is_lr ? Access::Read : Access::Write, data_priv(), info);
+    const unsigned priv = data_priv();
+    uint64_t pa = translate(va, size, is_lr ? Access::Read : Access::Write, priv, info);
     RamRange rr;
     if (!bus.lookup(pa, rr) || (!is_lr && !rr.writable))
         raise(is_lr ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS, va);
+    tlb_fill(priv, va, pa, info);   // so the JIT's inline lr/sc/AMOs find the page next time
     watch_check(va, size, false);   // AMOs read and write; LR reads, SC writes
     if (!is_lr) {
         watch_check(va, size, true);
@@ -393,11 +395,13 @@ uint8_t *Hart::amo_ptr(uint64_t va, unsigned size, bool is_lr) {
 void Hart::zero_block(uint64_t va) {
     va &= xmask() & ~63ull;
     XlateInfo info;
-    uint64_t pa = translate(va, 64, Access::Write, data_priv(), info);
+    const unsigned priv = data_priv();
+    uint64_t pa = translate(va, 64, Access::Write, priv, info);
     watch_check(va, 64, true);
     note_store(pa, 64);
     RamRange rr;
     if (bus.lookup(pa, rr) && rr.writable) {
+        tlb_fill(priv, va, pa, info);   // the JIT's inline cbo.zero finds the page next time
         std::memset(rr.host + (pa - rr.base), 0, 64);
         return;
     }

@@ -48,6 +48,8 @@ enum class Kind : uint8_t {
     // A: lr/sc and the common AMOs on host memory through the inline TLB
     // (locked host instructions); misses and misalignment: the handler.
     Lr, Sc, Amo,
+    Fence,     // mfence where x86 would not keep the order (earlier writes, later reads)
+    CboZero,   // 64 zero bytes through the inline TLB; disabled, misses: the handler
     // Native F/D (SSE, FMA3); `dbl` selects D. Anything unusual (unboxed or
     // NaN inputs giving NaN results, out-of-range conversions, rounding modes
     // other than RNE) goes to the interpreter's handler from a cold path.
@@ -82,6 +84,7 @@ struct NativeLine {
 
 constexpr NativeLine kNative[] = {
     {"lui", Kind::Lui}, {"auipc", Kind::Auipc}, {"jal", Kind::Jal}, {"jalr", Kind::Jalr},
+    {"fence", Kind::Fence}, {"cbo.zero", Kind::CboZero},
     {"beq", Kind::Branch, EQ}, {"bne", Kind::Branch, NE}, {"blt", Kind::Branch, LT},
     {"bge", Kind::Branch, GE}, {"bltu", Kind::Branch, LTU}, {"bgeu", Kind::Branch, GEU},
     {"lb", Kind::Load, 0, 1, true}, {"lh", Kind::Load, 0, 2, true}, {"lw", Kind::Load, 0, 4, true},
@@ -899,6 +902,13 @@ private:
         case Kind::Load: return load(in, oi, pc, excess);
         case Kind::Store: return store(in, oi, pc, excess);
         case Kind::Lr: case Kind::Sc: case Kind::Amo: return atomic(in, oi, pc, excess);
+        case Kind::Fence:
+            // x86 keeps every order but a store before a later load: only a
+            // fence ordering writes (W, O: raw bits 24, 26) before reads (R,
+            // I: bits 21, 23) needs one (the interpreter's is always seq_cst).
+            if (((in.raw >> 24) & 0b0101) && ((in.raw >> 20) & 0b1010)) mfence();
+            return true;
+        case Kind::CboZero: return cbo_zero(in, pc, excess);
         default: break;
         }
         if (oi.kind >= Kind::FLoad) return fp(in, oi, pc, excess);
@@ -1189,6 +1199,32 @@ private:
             if (w) movsxd(rcx, ecx);
             set(in.rd, rcx);
         }
+        L(done);
+        return true;
+    }
+
+    // cbo.zero where it is enabled (menvcfg/senvcfg.CBZE, read at run time:
+    // blocks outlive envcfg writes) and the block's page is in the TLB for
+    // writing (not code, not watched, not MMIO); else the handler.
+    bool cbo_zero(const Insn &in, uint64_t pc, unsigned excess) {
+        Xbyak::Label &done = label();
+        Xbyak::Label &slow = fp_generic(in, pc, excess, done);
+        static_assert(menvcfg_bits::CBZE == 0x80);
+        const unsigned priv = b_->mode & 3;
+        if (priv != PRV_M) {
+            test(byte[rbx + off(&h_.s.menvcfg)], 0x80);
+            jz(slow, T_NEAR);
+            if (priv == PRV_U) {
+                test(byte[rbx + off(&h_.s.senvcfg)], 0x80);
+                jz(slow, T_NEAR);
+            }
+        }
+        mov(rax, src(in.rs1));
+        and_(rax, -64);
+        tlb_probe(1, offsetof(Hart::TlbEntry, tag_w), slow, rax);
+        add(rdx, rax);
+        xorps(xmm0, xmm0);
+        for (int i = 0; i < 64; i += 16) movups(ptr[rdx + i], xmm0);
         L(done);
         return true;
     }
