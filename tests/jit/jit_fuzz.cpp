@@ -624,6 +624,31 @@ TEST(JitPaging, SatpWriteLeavesTheBlock) {
     EXPECT_EQ(s.x[5], 2u);
 }
 
+// A CSR write that enables a pending interrupt takes it before the next
+// instruction, even in the middle of a block; one that disables interrupts
+// (or changes only SUM) lets the block go on.
+TEST(JitInterrupt, EnablingAPendingInterruptInABlock) {
+    for (bool use_jit : {false, true}) {
+        SCOPED_TRACE(use_jit ? "jit" : "interpreter");
+        // csrci mstatus, MIE; csrsi mstatus, MIE; addi x5, x0, 1; addi x6, x0, 1; wfi
+        Machine m({i_type(0x300, 8, 7, 0, 0x73), i_type(0x300, 8, 6, 0, 0x73), i_type(1, 0, 0, 5, 0x13),
+                   i_type(1, 0, 0, 6, 0x13), 0x10500073},
+                  1, use_jit);
+        // Handler: x7 = mepc; mie = 0; wfi
+        m.bus.put32(kHandler, i_type(0x341, 0, 2, 7, 0x73));
+        m.bus.put32(kHandler + 4, i_type(0x304, 0, 1, 0, 0x73));
+        m.bus.put32(kHandler + 8, 0x10500073);
+        auto &s = m.hart->s;
+        s.x[5] = s.x[6] = s.x[7] = 0;
+        s.mie = 1u << rv::irq::MSI;
+        m.hart->set_irq_line(rv::irq::MSI, true);
+        EXPECT_EQ(m.hart->run(100), rv::Exit::Halted);
+        EXPECT_EQ(s.x[7], kBase + 8);   // interrupted before the first addi
+        EXPECT_EQ(s.x[5], 0u);
+        EXPECT_EQ(s.mcause, (1ull << 63) | rv::irq::MSI);
+    }
+}
+
 // cbo.zero: 64 aligned zero bytes where menvcfg.CBZE enables it for S-mode,
 // an illegal-instruction trap where it does not; both engines.
 TEST(JitMemory, CboZeroFollowsMenvcfg) {

@@ -45,8 +45,12 @@ void write_mstatus(Hart &h, unsigned, uint64_t v) {
     if (((v & MPP) >> 11) == 2) v = (v & ~MPP) | (old & MPP);   // WARL: keep legal MPP
     uint64_t nv = (old & ~mask) | (v & mask);
     h.s.mstatus = nv;
-    if ((old ^ nv) & (SUM | MXR)) h.flush_status_tlb();
-    if ((old ^ nv) & ~(SUM | MXR)) h.request_check();   // interrupt enables, MPRV, FS...
+    const uint64_t changed = old ^ nv;
+    if (changed & (SUM | MXR)) h.flush_status_tlb();
+    // The run loop re-checks interrupts when one may have become deliverable
+    // (Linux toggles SIE and SUM constantly; clearing them enables nothing).
+    const bool enabled_pending = (nv & changed & (SIE | MIE)) && (h.mip_effective() & h.s.mie);
+    if ((changed & ~(SUM | MXR | SIE | MIE)) || enabled_pending) h.request_check();
 }
 
 uint64_t sstatus_mask(const Hart &h) {

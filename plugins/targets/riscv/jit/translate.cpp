@@ -198,9 +198,10 @@ bool must_leave(Hart &h) {
 
 // helper_fallback's `force`: 1 leaves after the instruction; this leaves
 // only when it changed what blocks are translated for or assume (a CSR
-// access): the privilege, mstatus beyond SUM/MXR (MPRV/MPP pick the mode key,
-// FS is checked once per block, interrupt enables), a TLB flush (satp, PMP:
-// the jump-cache key), or when it requested a check.
+// access): the privilege, mstatus beyond SUM/MXR/SIE/MIE (MPRV/MPP pick the
+// mode key, FS is checked once per block), a TLB flush (satp, PMP: the
+// jump-cache key), or when it requested a check (an interrupt enabled while
+// one is pending).
 constexpr uint64_t kLeaveIfChanged = 2;
 
 int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint64_t force) {
@@ -222,7 +223,7 @@ int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint
         return 1;
     }
     if (force == kLeaveIfChanged) {
-        constexpr uint64_t kIgnored = mstatus_bits::SUM | mstatus_bits::MXR;
+        constexpr uint64_t kIgnored = mstatus_bits::SUM | mstatus_bits::MXR | mstatus_bits::SIE | mstatus_bits::MIE;
         force = ((h.s.mstatus ^ mstatus0) & ~kIgnored) || h.s.priv != priv0 ||
                 jit_of(h).jc_generation() != gen0;
     }
