@@ -10,7 +10,6 @@ namespace {
 // Decoded pages kept per hart before the whole cache is dropped.
 constexpr size_t kMaxCodePages = 2048;
 // Instructions between periodic checks of time-based interrupts.
-constexpr uint64_t kCheckInterval = 4096;
 }  // namespace
 
 Hart::Hart(Bus &b, const Config &c) : cfg(c), bus(b) { reset(); }
@@ -328,7 +327,7 @@ Exit Hart::run(uint64_t budget) {
     dbg_.stop = DebugStop{};
     dbg_.hit = false;
     while (budget) {
-        if (check_.load(std::memory_order_relaxed) || since_check >= kCheckInterval) {
+        if (check_.load(std::memory_order_relaxed) || since_check >= check_interval_) {
             check_.store(false, std::memory_order_relaxed);
             since_check = 0;
             retire_graveyard();
@@ -353,7 +352,7 @@ Exit Hart::run(uint64_t budget) {
                 else return Exit::Halted;
             }
         }
-        uint64_t n = std::min<uint64_t>(budget, kCheckInterval - since_check);
+        uint64_t n = std::min<uint64_t>(budget, check_interval_ - since_check);
         uint64_t done = 0;
         if (debug_active()) [[unlikely]] {
             if (run_debug(n, done)) return Exit::Debug;

@@ -344,6 +344,11 @@ public:
 
     std::atomic<uint64_t> irq_lines_{0};
     uint64_t run_count_ = 0;
+    // Instructions between periodic checks. Everything that needs one also
+    // requests it (interrupt lines, timers, DMA, kicks); the interval bounds
+    // the rest (retiring dropped pages). The JIT's embedder lengthens it:
+    // each check is a return to run() from generated code.
+    uint64_t check_interval_ = 4096;
     std::atomic<bool> check_{true};
     std::atomic<bool> kick_{false};
     std::atomic<bool> stop_{false};

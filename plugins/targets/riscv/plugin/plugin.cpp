@@ -119,6 +119,7 @@ public:
                 host().log(TS_LOG_OUT_ASM, "%.*s", static_cast<int>(text.size()), text.data());
             };
         jit = std::make_unique<rv::jit::Jit>(*hart, std::move(o));
+        hart->check_interval_ = 1 << 16;   // generated code sees check_ at every block entry
     }
 
     void realize() {
@@ -247,15 +248,18 @@ private:
         {
             std::lock_guard lk(c->inval_mu_);
             c->inval_.emplace_back(gpa, len);
+            c->inval_pending_.store(true, std::memory_order_release);
         }
         if (c->hart) c->hart->request_check();
     }
     static void drain_invalidations(void *opaque, rv::Hart &h) {
         auto *c = static_cast<RiscvCpu *>(opaque);
+        if (!c->inval_pending_.load(std::memory_order_acquire)) return;   // the usual case: no lock
         std::vector<std::pair<uint64_t, uint64_t>> todo;
         {
             std::lock_guard lk(c->inval_mu_);
             todo.swap(c->inval_);
+            c->inval_pending_.store(false, std::memory_order_relaxed);
         }
         for (auto &[pa, len] : todo) h.invalidate_code(pa, len);
     }
@@ -340,6 +344,7 @@ private:
     uint64_t hz_ = 10'000'000;
     std::mutex inval_mu_;
     std::vector<std::pair<uint64_t, uint64_t>> inval_;
+    std::atomic<bool> inval_pending_{false};
 };
 
 RiscvCpu *self(void *p) { return static_cast<RiscvCpu *>(p); }
