@@ -696,6 +696,42 @@ TEST(JitPaging, PmpWriteTakesEffect) {
     EXPECT_THROW((void)m.hart->load<uint64_t>(kData), rv::Trap);
 }
 
+// sfence.vma does not end a block, but one naming the block's own page
+// leaves it: the next instruction comes through the new mapping. Both engines.
+TEST(JitPaging, FencingTheOwnCodePage) {
+    for (bool use_jit : {false, true}) {
+        SCOPED_TRACE(use_jit ? "jit" : "interpreter");
+        Machine m({}, 1, use_jit);
+        const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000, l0 = kBase + 0x22000;
+        auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
+        auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
+        put64(root + 8 * 2, leaf(kBase));   // VA 0x80000000: identity
+        put64(root + 8 * 3, ((l1 >> 12) << 10) | 1);
+        put64(l1, ((l0 >> 12) << 10) | 1);
+        put64(l0, leaf(kBase + 0x1000));   // VA 0xc0000000 -> A
+        const uint64_t a = kBase + 0x1000, b = kBase + 0x3000;
+        m.bus.put32(a, s_type(0, 7, 8, 3));                  // sd x7, 0(x8): remap to B
+        m.bus.put32(a + 4, r_type(0x09, 0, 6, 0, 0, 0x73));  // sfence.vma x6
+        m.bus.put32(a + 8, i_type(1, 0, 0, 5, 0x13));        // A: addi x5, x0, 1
+        m.bus.put32(a + 12, 0x10500073);
+        m.bus.put32(b + 8, i_type(2, 0, 0, 5, 0x13));        // B: addi x5, x0, 2
+        m.bus.put32(b + 12, 0x10500073);
+        auto &s = m.hart->s;
+        s.pmpaddr[0] = (1ull << 54) - 1;
+        s.pmpcfg[0] = 0x1f;
+        s.satp = (8ull << 60) | (root >> 12);
+        s.priv = rv::PRV_S;
+        m.hart->flush_tlb();
+        s.x[5] = 0;
+        s.x[6] = 0xc0000000;
+        s.x[7] = leaf(b);
+        s.x[8] = 0x80000000 + (l0 - kBase);
+        s.pc = 0xc0000000;
+        ASSERT_EQ(m.hart->run(100), rv::Exit::Halted);
+        EXPECT_EQ(s.x[5], 2u);
+    }
+}
+
 // Clearing SUM drops the S-mode translations of user pages, however many
 // were filled since the last flush (a short list, or a scan past its size).
 TEST(JitPaging, ClearingSumDropsUserTranslations) {

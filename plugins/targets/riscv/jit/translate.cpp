@@ -61,17 +61,30 @@ enum FCmpOp : uint8_t { FEQ, FLT, FLE };
 enum Alu : uint8_t { ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND };
 enum Cond : uint8_t { EQ, NE, LT, GE, LTU, GEU };
 
+// After an instruction run by its handler (helper_fallback's `force`): go on;
+// leave always; or leave only when it changed what blocks are translated for
+// or assume: the privilege, mstatus beyond SUM/MXR/SIE/MIE (MPRV/MPP pick the
+// mode key, FS is checked once per block), a TLB flush (satp, PMP: the
+// jump-cache key), or when it requested a check (an interrupt enabled while
+// one is pending, another hart's code seen by fence.i). An sfence.vma of the
+// running block's own page always starts a new jump-cache generation (the
+// page of any code running now has had a jump-cache entry in the current
+// generation: entered through the dispatcher or the jump cache, or chained
+// within the page), so it leaves too.
+enum Leave : uint8_t { kGoOn, kLeaveAlways, kLeaveIfChanged };
+
 struct OpInfo {
     Kind kind = Kind::Fallback;
     uint8_t sub = 0;      // Alu / Cond
     uint8_t size = 0;     // load/store bytes
     bool sign = false;    // sign-extending load
     bool dbl = false;     // FP: double precision
-    bool ends = false;    // block ends after it (control flow, SYSTEM, fence.i)
-    bool force_exit = false;   // always return to the dispatcher after it
-    // A CSR access: the block goes on after it unless it changed what the
-    // block was translated for (helper_fallback's kLeaveIfChanged).
-    bool csr = false;
+    bool ends = false;    // block ends after it (control flow, SYSTEM but CSRs and fences)
+    // What helper_fallback does after it (Leave): go on, leave always
+    // (SYSTEM instructions that change the mode or jump), or leave only when
+    // it changed what the block depends on (CSR accesses, fence.i,
+    // sfence.vma).
+    uint8_t leave = 0;
 };
 
 struct NativeLine {
@@ -148,9 +161,9 @@ struct OpTable {
             std::string_view name = d.name;
             bool system = (d.match & 0x7f) == 0x73;
             bool cf = (d.match & 0x7f) == 0x63 || name == "jal" || name == "jalr";
-            base.csr = system && name.starts_with("csrr");
-            base.ends = (system && !base.csr) || cf || name == "fence.i";
-            base.force_exit = (system && !base.csr) || name == "fence.i";
+            const bool goes_on = name.starts_with("csrr") || name == "fence.i" || name == "sfence.vma";
+            base.ends = (system && !goes_on) || cf;
+            base.leave = goes_on ? kLeaveIfChanged : system ? kLeaveAlways : kGoOn;
             if (pure_ext(d.ext) && !cf) base.kind = Kind::Pure;
             by_op[0][i] = base;
             OpInfo o64 = base;
@@ -195,14 +208,6 @@ struct RetireSync {
 bool must_leave(Hart &h) {
     return h.check_.load(std::memory_order_relaxed) || jit_of(h).invalidated_;
 }
-
-// helper_fallback's `force`: 1 leaves after the instruction; this leaves
-// only when it changed what blocks are translated for or assume (a CSR
-// access): the privilege, mstatus beyond SUM/MXR/SIE/MIE (MPRV/MPP pick the
-// mode key, FS is checked once per block), a TLB flush (satp, PMP: the
-// jump-cache key), or when it requested a check (an interrupt enabled while
-// one is pending).
-constexpr uint64_t kLeaveIfChanged = 2;
 
 int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint64_t force) {
     Hart &h = *hp;
@@ -629,7 +634,7 @@ private:
         reload_f(fcached_mask_);  // every xmm is caller-saved
     }
     // Hot path: sync first. `reload_after`: the code continues after it.
-    // force: as helper_fallback's (0, 1 or kLeaveIfChanged).
+    // force: a Leave (helper_fallback's).
     void fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, bool reload_after = true) {
         sync();
         emit_fallback_call(in, pc, excess, force);
@@ -775,7 +780,7 @@ private:
         const unsigned rd = in.rd;
         switch (oi.kind) {
         case Kind::Fallback:
-            fallback(in, pc, excess, oi.force_exit ? 1 : oi.csr ? kLeaveIfChanged : 0);
+            fallback(in, pc, excess, oi.leave);
             return true;
         case Kind::Pure:
             if (rd == 0) return true;   // no architectural effect
@@ -794,7 +799,7 @@ private:
         case Kind::Jal: {
             uint64_t t = pc + static_cast<int64_t>(in.imm);
             if (!aligned_target(t)) {
-                fallback(in, pc, excess, true, false);
+                fallback(in, pc, excess, kLeaveAlways, false);
                 return true;
             }
             if (rd) set_imm(rd, next);
@@ -817,7 +822,7 @@ private:
                 jnz(bad, T_NEAR);
                 cold([this, &bad, in, pc, excess] {
                     L(bad);
-                    fallback(in, pc, excess, true, false);   // all written back already
+                    fallback(in, pc, excess, kLeaveAlways, false);   // all written back already
                     jmp(j_.exit0_, T_NEAR);
                 });
             }
@@ -895,7 +900,7 @@ private:
             if (aligned_target(t)) {
                 exit_to(t);
             } else {
-                fallback(in, pc, excess, true, false);   // raises the misaligned-target trap
+                fallback(in, pc, excess, kLeaveAlways, false);   // raises the misaligned-target trap
                 jmp(j_.exit0_, T_NEAR);
             }
             return false;
@@ -1241,7 +1246,7 @@ private:
 
     // Calls the instruction's interpreter handler from a cold path; leaves
     // the block when it says so (trap, force).
-    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, bool force, uint64_t dirty, bool live) {
+    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, uint64_t dirty, bool live) {
         writeback(dirty);
         if (live) fold_flags();
         emit_fallback_call(in, pc, excess, force);
@@ -1259,7 +1264,7 @@ private:
         const bool live = mx_live_;
         cold([this, &off_path, in, pc, excess, dirty, live] {
             L(off_path);
-            call_fallback(in, pc, excess, true, dirty, live);
+            call_fallback(in, pc, excess, kLeaveAlways, dirty, live);
             jmp(j_.exit0_, T_NEAR);
         });
     }
@@ -1278,7 +1283,7 @@ private:
         const bool live = mx_live_;
         cold([this, &l, &done, in, pc, excess, dirty, live] {
             L(l);
-            call_fallback(in, pc, excess, false, dirty, live);
+            call_fallback(in, pc, excess, kGoOn, dirty, live);
             if (live) clean_mxcsr();
             reload(cached_mask_);
             jmp(done, T_NEAR);
@@ -1296,11 +1301,11 @@ private:
         // Exact results: any valid rounding mode gives the same.
         const bool exact = k == Kind::FCvtDS || (k == Kind::FCvtFX && oi.dbl && rs2 < 2);
         if (has_rm && !(rm == 0 || rm == 7 || (rm == 1 && k == Kind::FCvtXF) || (exact && rm <= 4))) {
-            fallback(in, pc, excess, false);   // RTZ/RDN/RUP/RMM arithmetic, invalid rm
+            fallback(in, pc, excess, kGoOn);   // RTZ/RDN/RUP/RMM arithmetic, invalid rm
             return true;
         }
         if (k == Kind::FFma && !have_fma()) {
-            fallback(in, pc, excess, false);
+            fallback(in, pc, excess, kGoOn);
             return true;
         }
         fs_gate(in, pc, excess);
