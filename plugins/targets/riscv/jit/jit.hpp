@@ -146,7 +146,7 @@ public:
     Ctx &ctx_;
     bool invalidated_ = false;             // blocks dropped since entry: leave generated code
     std::exception_ptr pending_;           // a non-Trap exception caught in a helper
-    static constexpr unsigned kJcBits = 12;
+    static constexpr unsigned kJcBits = 14;
     static constexpr size_t kCtxPage = 4096;   // the Ctx's page: no code shares it
     std::vector<JcEntry> jc_;
 
