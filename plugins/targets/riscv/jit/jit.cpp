@@ -201,7 +201,6 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         b = translate(pc, pa, mode);
         if (!b) return nullptr;
     }
-    if (!b->code) return nullptr;   // interpreted (Block::code)
     je = JcEntry{pc, jc_key(mode), b->code, b};
     const unsigned bit = jc_page_bit(pc >> 12);
     jc_pages_[bit / 64] |= 1ull << (bit % 64);
@@ -261,6 +260,11 @@ uint64_t Jit::exec(uint64_t n) {
             pending->from->mode == mode && !pending->to)
             chain(pending, b);
         pending = nullptr;
+        if (b->interp) {
+            step_one();
+            --ctx_.left;
+            continue;
+        }
         ctx_.mode = jc_key(mode);
         invalidated_ = false;
         ctx_.base = h.s.instret + static_cast<uint64_t>(ctx_.left);

@@ -76,8 +76,11 @@ struct Block {
     uint32_t bytes = 0;     // guest bytes covered (from pa)
     uint32_t ninsns = 0;
     uint32_t mode = 0;
-    const uint8_t *code = nullptr;   // none: an instruction straddling two pages, interpreted
+    const uint8_t *code = nullptr;
     size_t code_size = 0;
+    // One instruction straddling two pages: its code returns to the
+    // dispatcher, which interprets it.
+    bool interp = false;
     BlockExit exits[2];
     unsigned nexits = 0;
     std::vector<BlockExit *> incoming;   // exits chained to this block

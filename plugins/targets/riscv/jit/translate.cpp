@@ -420,6 +420,15 @@ public:
         }
     }
 
+    // The code of a Block::interp: store the pc and return to the dispatcher.
+    void interp_stub(Block &b) {
+        b.code = getCurr();
+        mov(rax, b.pc);
+        mov(qword[rbx + off(&h_.s.pc)], rax);
+        jmp(j_.exit0_, T_NEAR);
+        b.code_size = getSize();
+    }
+
     void block(Block &b, std::span<const Insn> ins, std::span<const uint64_t> pcs) {
         b_ = &b;
         const unsigned n = static_cast<unsigned>(ins.size());
@@ -1584,38 +1593,28 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
         vpc += in->len;
         if (op_info(*in, h.cfg.xlen).ends) break;
     }
-    if (ins.empty()) {
-        // A block without code that sends the dispatcher to the interpreter
-        // (Linux runs some straddling instructions often: each attempt to
-        // translate them cost page walks). It goes with its page.
-        if (!crossing || !h.code_page(pa & ~0xfffull)) return nullptr;
-        auto blk = std::make_unique<Block>();
-        blk->pc = pc;
-        blk->pa = pa;
-        blk->mode = mode;
-        blk->bytes = 2;
-        blk->epoch = ctx_.epoch;
-        Block *b = blk.get();
-        by_page_[pa >> 12].push_back(b);
-        const Key k = key_of(pa, mode, pc);
-        blocks_[k] = std::move(blk);
-        block_slots_[slot_of(k)] = BlockSlot{k, b};
-        return b;
-    }
+    // An instruction straddling two pages gets a block whose code returns to
+    // the dispatcher, which interprets it (Linux runs some often: each
+    // attempt to translate them cost page walks); it is chained to and found
+    // in the jump cache like any block, and goes with its page.
+    const bool interp = ins.empty();
+    if (interp && !crossing) return nullptr;
     maybe_flush_for_space();
     auto blk = std::make_unique<Block>();
     blk->pc = pc;
     blk->pa = pa;
     blk->mode = mode;
+    blk->interp = interp;
     blk->ninsns = static_cast<uint32_t>(ins.size());
-    blk->bytes = static_cast<uint32_t>(vpc - pc);
+    blk->bytes = interp ? 2 : static_cast<uint32_t>(vpc - pc);
     blk->epoch = ctx_.epoch;
     if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
     for (int attempt = 0;; ++attempt) {
         try {
             Emitter e(*this, cache_.base() + used_, cache_.size() - used_);
             blk->nexits = 0;
-            e.block(*blk, ins, pcs);
+            if (interp) e.interp_stub(*blk);
+            else e.block(*blk, ins, pcs);
             used_ += (e.getSize() + 15) & ~size_t(15);
             break;
         } catch (const Xbyak::Error &) {
