@@ -82,13 +82,13 @@ CodePage *Hart::code_page(uint64_t pa_page) {
                 CodeChunk *c = p->chunk[i];
                 const uint8_t *now = p->host + i * CodeChunk::kBytes;
                 if (!c || std::memcmp(now, c->bytes.data(), CodeChunk::kBytes) == 0) continue;
-                if (c->slots)
-                    for (auto &slot : *c->slots) slot.len = 0;
+                if (p->slots[i])
+                    for (auto &slot : *p->slots[i]) slot.len = 0;
                 std::memcpy(c->bytes.data(), now, CodeChunk::kBytes);
                 // A 32-bit instruction may start in the chunk before.
                 if (engine_) engine_->code_written(pa_page + i * CodeChunk::kBytes - (i ? 2 : 0),
                                                    CodeChunk::kBytes + (i ? 2 : 0));
-                if (i && p->chunk[i - 1] && p->chunk[i - 1]->slots) p->chunk[i - 1]->slots->back().len = 0;
+                if (i && p->slots[i - 1]) p->slots[i - 1]->back().len = 0;
             }
         }
         return p;
@@ -107,6 +107,7 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     page->pa = pa_page;
     page->host = rr.host + (pa_page - rr.base);
     page->chunk.fill(nullptr);
+    page->slots.fill(nullptr);
     page->epoch = fence_epoch_;
     CodePage *p = page.get();
     code_.emplace(pa_page >> 12, std::move(page));
@@ -128,7 +129,6 @@ CodeChunk *Hart::new_chunk(CodePage &page, unsigned index) {
     }
     CodeChunk *c = free_chunks_.back();
     free_chunks_.pop_back();
-    c->slots = nullptr;
     std::memcpy(c->bytes.data(), page.host + index * CodeChunk::kBytes, CodeChunk::kBytes);
     page.chunk[index] = c;
     return c;
@@ -149,9 +149,13 @@ CodeChunk::Slots *Hart::new_slots() {
 void Hart::release_chunks(CodePage &page) {
     for (CodeChunk *&c : page.chunk)
         if (c) {
-            if (c->slots) free_slots_.push_back(c->slots);
             free_chunks_.push_back(c);
             c = nullptr;
+        }
+    for (CodeChunk::Slots *&sl : page.slots)
+        if (sl) {
+            free_slots_.push_back(sl);
+            sl = nullptr;
         }
 }
 
@@ -286,8 +290,8 @@ const Insn &Hart::fetch(uint64_t pc) {
         const unsigned ci = off / CodeChunk::kBytes;
         CodeChunk *c = page->chunk[ci];
         if (!c) c = new_chunk(*page, ci);
-        if (!c->slots) c->slots = new_slots();
-        Insn &slot = (*c->slots)[(off % CodeChunk::kBytes) >> 1];
+        if (!page->slots[ci]) page->slots[ci] = new_slots();
+        Insn &slot = (*page->slots[ci])[(off % CodeChunk::kBytes) >> 1];
         if (slot.len) [[likely]] return slot;
         decode_at(*page, pc, *c, slot);
         return slot;
@@ -310,8 +314,8 @@ const Insn &Hart::peek(uint64_t pc, Insn &tmp) {
     const unsigned ci = off / CodeChunk::kBytes;
     CodeChunk *c = page->chunk[ci];
     if (!c) c = new_chunk(*page, ci);
-    if (c->slots) {
-        const Insn &slot = (*c->slots)[(off % CodeChunk::kBytes) >> 1];
+    if (page->slots[ci]) {
+        const Insn &slot = (*page->slots[ci])[(off % CodeChunk::kBytes) >> 1];
         if (slot.len) return slot;
     }
     decode_at(*page, pc, *c, tmp);

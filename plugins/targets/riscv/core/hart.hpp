@@ -21,9 +21,8 @@ struct Insn;
 using Handler = void (*)(Hart &, const Insn &);
 
 // A decoded instruction (compressed ones expanded); lives in a CodePage slot.
-// 16 bytes: the handler is found through `op` (Hart::handler), which keeps
-// the decoded code of a Linux boot a third smaller than a pointer per slot.
 struct Insn {
+    Handler fn;       // the interpreter's handler (exec_illegal when none)
     int32_t imm;
     uint32_t raw;     // the 32-bit (expanded) encoding
     uint16_t op;      // index into the decode table (kIllegalOp: none)
@@ -31,11 +30,8 @@ struct Insn {
     uint8_t len;      // 2 or 4; 0: an empty slot (not decoded)
     uint8_t pad;
 };
-static_assert(sizeof(Insn) == 16);
+static_assert(sizeof(Insn) == 24);
 inline constexpr uint16_t kIllegalOp = 1023;
-inline constexpr size_t kHandlerTableSize = kIllegalOp + 1;
-// The handlers of one XLEN indexed by Insn::op (exec_illegal where none).
-const Handler *handler_table(unsigned xlen);
 
 struct Config {
     unsigned xlen = 64;
@@ -69,7 +65,6 @@ struct CodeChunk {
     static constexpr unsigned kBytes = 64;
     using Slots = std::array<Insn, kBytes / 2>;
     std::array<uint8_t, kBytes> bytes;
-    Slots *slots;   // null: none decoded for the interpreter
 };
 
 // The decoded code of one 4 KiB physical page.
@@ -78,10 +73,13 @@ struct CodePage {
     const uint8_t *host;   // RAM backing of the page
     uint64_t epoch;        // the fence.i count its chunks were last checked at
     std::array<CodeChunk *, 4096 / CodeChunk::kBytes> chunk;   // null: nothing decoded there
+    // Each chunk's slots (null: none decoded for the interpreter), kept
+    // here so that the interpreter's fetch is one load away from them.
+    std::array<CodeChunk::Slots *, 4096 / CodeChunk::kBytes> slots;
     // The interpreter's slot of the halfword at page offset `off`, or null.
     Insn *slot(unsigned off) const {
-        CodeChunk *c = chunk[off / CodeChunk::kBytes];
-        return c && c->slots ? &(*c->slots)[(off % CodeChunk::kBytes) >> 1] : nullptr;
+        CodeChunk::Slots *s = slots[off / CodeChunk::kBytes];
+        return s ? &(*s)[(off % CodeChunk::kBytes) >> 1] : nullptr;
     }
 };
 
@@ -215,8 +213,6 @@ public:
     void *hook_opaque = nullptr;
 
     uint32_t cur_raw_ = 0;   // encoding of the executing insn (illegal tval)
-    const Handler *handlers_ = handler_table(cfg.xlen);
-    Handler handler(const Insn &in) const { return handlers_[in.op]; }
 
     // Runs the decoded instruction at pc_ and commits it (pc, instret); a trap
     // (C++ exception) leaves before the commit. Every run loop (fast, debug,
@@ -224,7 +220,7 @@ public:
     void exec_insn(const Insn &in) {
         cur_raw_ = in.raw;
         npc_ = pc_ + in.len;
-        handler(in)(*this, in);
+        in.fn(*this, in);
         s.pc = npc_ & xmask();
         ++s.instret;
     }

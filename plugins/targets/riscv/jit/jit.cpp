@@ -52,12 +52,13 @@ Jit::~Jit() {
     if (std::getenv("TESSERA_JIT_STATS"))   // a tuning aid, documented in README.md
         std::fprintf(stderr,
                      "jit: %llu blocks, %llu flushes, %llu chained, %llu invalidated, %llu stepped; "
-                     "%zu KiB code, %zu live blocks, %zu decoded pages\n",
+                     "%zu KiB code, %zu live blocks, %zu decoded pages, %zu chunks, %zu slot arrays\n",
                      static_cast<unsigned long long>(stats_.blocks), static_cast<unsigned long long>(stats_.flushes),
                      static_cast<unsigned long long>(stats_.chained),
                      static_cast<unsigned long long>(stats_.invalidations),
                      static_cast<unsigned long long>(stats_.stepped), used_ / 1024, blocks_.size(),
-                     h.code_.size());
+                     h.code_.size(), h.chunk_arenas_.size() * 64 - h.free_chunks_.size(),
+                     h.slot_arenas_.size() * 64 - h.free_slots_.size());
 }
 
 uint32_t Jit::mode_key() const { return h.s.priv | (h.data_priv() << 2); }
@@ -224,7 +225,7 @@ void Jit::step_one() {
         const Insn &in = h.fetch(h.pc_);
         h.cur_raw_ = in.raw;
         h.npc_ = h.pc_ + in.len;
-        h.handler(in)(h, in);
+        in.fn(h, in);
         h.s.pc = h.npc_ & h.xmask();
         ++h.s.instret;
     } catch (const Trap &t) {

@@ -219,7 +219,7 @@ int helper_fallback(Hart *hp, const Insn *in, uint64_t pc, uint64_t excess, uint
     h.cur_raw_ = in->raw;
     h.s.instret -= excess;   // as the interpreter: instret counts the retired ones
     try {
-        h.handler(*in)(h, *in);
+        in->fn(h, *in);
     } catch (const Trap &t) {
         h.take_trap(t.cause, t.tval, false);
         return 1;
@@ -796,7 +796,7 @@ private:
             sync();
             mov(rdi, rbx);
             insn_addr(in);
-            call_fn(reinterpret_cast<const void *>(j_.h.handler(in)));
+            call_fn(reinterpret_cast<const void *>(in.fn));
             reload(1u << rd);
             return true;
         case Kind::Lui:

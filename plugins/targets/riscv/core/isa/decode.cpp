@@ -34,15 +34,11 @@ int32_t extract_imm(Fmt f, uint32_t r) {
 struct Tables {
     std::vector<const OpDesc *> ops;
     std::array<std::vector<uint16_t>, 128> bucket;
-    std::array<std::array<Handler, kHandlerTableSize>, 2> handlers;   // RV32, RV64
     Tables() {
         for (auto slice : {ops_base(), ops_atomic(), ops_bitmanip(), ops_float()})
             for (const OpDesc &d : slice) ops.push_back(&d);
         if (ops.size() >= kIllegalOp) throw std::logic_error("decode table: too many ops");
-        for (auto &t : handlers) t.fill(exec_illegal);
         for (size_t i = 0; i < ops.size(); ++i) {
-            if (ops[i]->h32) handlers[0][i] = ops[i]->h32;
-            if (ops[i]->h64) handlers[1][i] = ops[i]->h64;
             // Every line fixes the 7 opcode bits, so it lands in one bucket.
             bucket[ops[i]->match & 0x7f].push_back(static_cast<uint16_t>(i));
         }
@@ -82,13 +78,12 @@ const OpDesc &op_desc(uint16_t idx) { return *tables().ops[idx]; }
 
 void exec_illegal(Hart &h, const Insn &) { h.illegal(); }
 
-const Handler *handler_table(unsigned xlen) { return tables().handlers[xlen == 64].data(); }
-
 void decode(const Hart &h, uint32_t raw, unsigned len, Insn &out) {
     out = Insn{};
     out.len = static_cast<uint8_t>(len);
     out.raw = raw;
     out.op = kIllegalOp;
+    out.fn = exec_illegal;
     uint32_t word = raw;
     if (len == 2) {
         if (!h.cfg.ext.c) return;
@@ -102,6 +97,7 @@ void decode(const Hart &h, uint32_t raw, unsigned len, Insn &out) {
         Handler fn = h.cfg.xlen == 32 ? d.h32 : d.h64;
         if (!fn || !ext_enabled(h, d.ext)) continue;
         out.op = i;
+        out.fn = fn;
         out.raw = word;
         out.imm = extract_imm(d.fmt, word);
         out.rd = (word >> 7) & 31;
