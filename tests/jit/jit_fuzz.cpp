@@ -556,23 +556,33 @@ TEST(JitOutAsm, ShowsHostCode) {
 
 namespace {
 
+// Sv39 page tables in the test machine's RAM, and S-mode with PMP open.
+uint64_t pte_table(uint64_t pa) { return ((pa >> 12) << 10) | 1; }
+uint64_t pte_leaf(uint64_t pa, uint64_t flags = 0xcf) { return ((pa >> 12) << 10) | flags; }   // V R W X A D
+void put64(Machine &m, uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); }
+void open_pmp(Machine &m) {
+    m.hart->s.pmpaddr[0] = (1ull << 54) - 1;
+    m.hart->s.pmpcfg[0] = 0x1f;   // NAPOT over everything, RWX
+}
+void enter_sv39_supervisor(Machine &m, uint64_t root) {
+    open_pmp(m);
+    m.hart->s.satp = (8ull << 60) | (root >> 12);
+    m.hart->s.priv = rv::PRV_S;
+    m.hart->flush_tlb();
+}
+
 // The same physical code reached through two virtual addresses must not share
 // a block: translations bake virtual pcs in (auipc, link registers, exits).
 TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
     Machine m({}, 1, true);
     const uint64_t root = kBase + 0x20000, code_pa = kBase + 0x1000;
-    const uint64_t leaf = ((kBase >> 12) << 10) | 0xcf;   // V R W X A D, 1 GiB page
-    std::memcpy(&m.bus.ram[root - kBase + 8 * 2], &leaf, 8);   // VA 0x80000000 -> kBase
-    std::memcpy(&m.bus.ram[root - kBase + 8 * 3], &leaf, 8);   // VA 0xc0000000 -> kBase
-    m.bus.put32(code_pa, u_type(0, 5, 0x17));                   // auipc x5, 0
-    m.bus.put32(code_pa + 4, j_type(8, 6));                     // jal x6, +8
-    m.bus.put32(code_pa + 12, 0x10500073);                      // wfi
+    put64(m, root + 8 * 2, pte_leaf(kBase));   // VA 0x80000000 -> kBase, 1 GiB
+    put64(m, root + 8 * 3, pte_leaf(kBase));   // VA 0xc0000000 -> kBase
+    m.bus.put32(code_pa, u_type(0, 5, 0x17));   // auipc x5, 0
+    m.bus.put32(code_pa + 4, j_type(8, 6));     // jal x6, +8
+    m.bus.put32(code_pa + 12, 0x10500073);      // wfi
     auto &s = m.hart->s;
-    s.pmpaddr[0] = (1ull << 54) - 1;
-    s.pmpcfg[0] = 0x1f;   // NAPOT over everything, RWX
-    s.satp = (8ull << 60) | (root >> 12);
-    s.priv = rv::PRV_S;
-    m.hart->flush_tlb();
+    enter_sv39_supervisor(m, root);
     for (uint64_t va : {0x80001000ull, 0xc0001000ull, 0x80001000ull}) {
         s.pc = va;
         s.waiting = 0;
@@ -589,28 +599,21 @@ TEST(JitPaging, AliasedCodeGetsItsOwnBlocks) {
 // through a jump-cache entry made under the old address space.
 TEST(JitPaging, SatpWriteLeavesTheBlock) {
     Machine m({}, 1, true);
-    auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
-    auto table = [](uint64_t pa) { return ((pa >> 12) << 10) | 1; };
-    auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
     const uint64_t roots[2] = {kBase + 0x20000, kBase + 0x30000};
     for (unsigned i = 0; i < 2; ++i) {
         const uint64_t root = roots[i], l1 = root + 0x1000, l0 = root + 0x2000;
-        put64(root + 8 * 2, leaf(kBase));   // VA 0x80000000: identity, 1 GiB
-        put64(root + 8 * 3, table(l1));     // VA 0xc0000000 -> code i
-        put64(l1, table(l0));
-        put64(l0, leaf(kBase + 0x1000 + 0x2000 * i));
+        put64(m, root + 8 * 2, pte_leaf(kBase));   // VA 0x80000000: identity, 1 GiB
+        put64(m, root + 8 * 3, pte_table(l1));     // VA 0xc0000000 -> code i
+        put64(m, l1, pte_table(l0));
+        put64(m, l0, pte_leaf(kBase + 0x1000 + 0x2000 * i));
         m.bus.put32(kBase + 0x1000 + 0x2000 * i, i_type(1 + i, 0, 0, 5, 0x13));   // addi x5, x0, 1 + i
         m.bus.put32(kBase + 0x1004 + 0x2000 * i, 0x10500073);
     }
     m.bus.put32(kBase + 0x5000, i_type(0x180, 10, 1, 0, 0x73));   // csrw satp, x10
     m.bus.put32(kBase + 0x5004, i_type(0, 6, 0, 0, 0x67));        // jalr x0, 0(x6)
     auto &s = m.hart->s;
-    s.pmpaddr[0] = (1ull << 54) - 1;
-    s.pmpcfg[0] = 0x1f;
     auto satp = [&](unsigned i) { return (8ull << 60) | (roots[i] >> 12); };
-    s.satp = satp(0);
-    s.priv = rv::PRV_S;
-    m.hart->flush_tlb();
+    enter_sv39_supervisor(m, roots[0]);
     auto run = [&](uint64_t pc) {
         s.pc = pc;
         s.waiting = 0;
@@ -660,8 +663,7 @@ TEST(JitMemory, CboZeroFollowsMenvcfg) {
                       use_jit);
             for (unsigned k = 0; k < 192; ++k) m.bus.ram[kData - kBase + k] = 0xa5;
             auto &s = m.hart->s;
-            s.pmpaddr[0] = (1ull << 54) - 1;
-            s.pmpcfg[0] = 0x1f;
+            open_pmp(m);
             s.menvcfg = enabled ? 0x80 : 0;
             s.priv = rv::PRV_S;
             s.x[10] = kData;
@@ -703,12 +705,10 @@ TEST(JitPaging, FencingTheOwnCodePage) {
         SCOPED_TRACE(use_jit ? "jit" : "interpreter");
         Machine m({}, 1, use_jit);
         const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000, l0 = kBase + 0x22000;
-        auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
-        auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
-        put64(root + 8 * 2, leaf(kBase));   // VA 0x80000000: identity
-        put64(root + 8 * 3, ((l1 >> 12) << 10) | 1);
-        put64(l1, ((l0 >> 12) << 10) | 1);
-        put64(l0, leaf(kBase + 0x1000));   // VA 0xc0000000 -> A
+        put64(m, root + 8 * 2, pte_leaf(kBase));   // VA 0x80000000: identity
+        put64(m, root + 8 * 3, pte_table(l1));
+        put64(m, l1, pte_table(l0));
+        put64(m, l0, pte_leaf(kBase + 0x1000));   // VA 0xc0000000 -> A
         const uint64_t a = kBase + 0x1000, b = kBase + 0x3000;
         m.bus.put32(a, s_type(0, 7, 8, 3));                  // sd x7, 0(x8): remap to B
         m.bus.put32(a + 4, r_type(0x09, 0, 6, 0, 0, 0x73));  // sfence.vma x6
@@ -717,14 +717,10 @@ TEST(JitPaging, FencingTheOwnCodePage) {
         m.bus.put32(b + 8, i_type(2, 0, 0, 5, 0x13));        // B: addi x5, x0, 2
         m.bus.put32(b + 12, 0x10500073);
         auto &s = m.hart->s;
-        s.pmpaddr[0] = (1ull << 54) - 1;
-        s.pmpcfg[0] = 0x1f;
-        s.satp = (8ull << 60) | (root >> 12);
-        s.priv = rv::PRV_S;
-        m.hart->flush_tlb();
+        enter_sv39_supervisor(m, root);
         s.x[5] = 0;
         s.x[6] = 0xc0000000;
-        s.x[7] = leaf(b);
+        s.x[7] = pte_leaf(b);
         s.x[8] = 0x80000000 + (l0 - kBase);
         s.pc = 0xc0000000;
         ASSERT_EQ(m.hart->run(100), rv::Exit::Halted);
@@ -739,15 +735,9 @@ TEST(JitPaging, ClearingSumDropsUserTranslations) {
         SCOPED_TRACE(fills);
         Machine m({}, 1, false);
         const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000;
-        auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
-        put64(root + 8 * 3, ((l1 >> 12) << 10) | 1);   // VA 0xc0000000: 2 MiB user leaves, all onto RAM
-        for (unsigned i = 0; i < 512; ++i) put64(l1 + 8 * i, ((kBase >> 12) << 10) | 0xd7);   // V R W U A D
-        auto &s = m.hart->s;
-        s.pmpaddr[0] = (1ull << 54) - 1;
-        s.pmpcfg[0] = 0x1f;
-        s.satp = (8ull << 60) | (root >> 12);
-        s.priv = rv::PRV_S;
-        m.hart->flush_tlb();
+        put64(m, root + 8 * 3, pte_table(l1));   // VA 0xc0000000: 2 MiB user leaves, all onto RAM
+        for (unsigned i = 0; i < 512; ++i) put64(m, l1 + 8 * i, pte_leaf(kBase, 0xd7));   // V R W U A D
+        enter_sv39_supervisor(m, root);
         constexpr uint64_t kSum = 1ull << 18;
         m.hart->csr_rw(0x100, 2, kSum, true);   // csrs sstatus, SUM
         // Even 2 MiB regions land in TLB slots 0..255; the last fill, in an
@@ -769,22 +759,15 @@ TEST(JitPaging, ClearingSumDropsUserTranslations) {
 TEST(JitPaging, PageFenceRemapsCode) {
     Machine m({}, 1, true);
     const uint64_t root = kBase + 0x20000, l1 = kBase + 0x21000, l0 = kBase + 0x22000;
-    auto put64 = [&](uint64_t pa, uint64_t v) { std::memcpy(&m.bus.ram[pa - kBase], &v, 8); };
-    auto table = [](uint64_t pa) { return ((pa >> 12) << 10) | 1; };
-    auto leaf = [](uint64_t pa) { return ((pa >> 12) << 10) | 0xcf; };   // V R W X A D
-    put64(root + 8 * 3, table(l1));   // VA 0xc0000000
-    put64(l1, table(l0));
-    put64(l0, leaf(kBase + 0x1000));
+    put64(m, root + 8 * 3, pte_table(l1));   // VA 0xc0000000
+    put64(m, l1, pte_table(l0));
+    put64(m, l0, pte_leaf(kBase + 0x1000));
     m.bus.put32(kBase + 0x1000, i_type(1, 0, 0, 5, 0x13));   // addi x5, x0, 1
     m.bus.put32(kBase + 0x1004, 0x10500073);
     m.bus.put32(kBase + 0x3000, i_type(2, 0, 0, 5, 0x13));   // addi x5, x0, 2
     m.bus.put32(kBase + 0x3004, 0x10500073);
     auto &s = m.hart->s;
-    s.pmpaddr[0] = (1ull << 54) - 1;
-    s.pmpcfg[0] = 0x1f;
-    s.satp = (8ull << 60) | (root >> 12);
-    s.priv = rv::PRV_S;
-    m.hart->flush_tlb();
+    enter_sv39_supervisor(m, root);
     auto run = [&] {
         s.pc = 0xc0000000;
         s.waiting = 0;
@@ -795,7 +778,7 @@ TEST(JitPaging, PageFenceRemapsCode) {
     m.hart->sfence_vma(0xc0345000, false);   // another page
     ASSERT_EQ(run(), rv::Exit::Halted);
     EXPECT_EQ(s.x[5], 1u);
-    put64(l0, leaf(kBase + 0x3000));
+    put64(m, l0, pte_leaf(kBase + 0x3000));
     m.hart->sfence_vma(0xc0000000, false);
     ASSERT_EQ(run(), rv::Exit::Halted);
     EXPECT_EQ(s.x[5], 2u);
