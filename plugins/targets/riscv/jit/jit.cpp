@@ -44,6 +44,7 @@ Jit::Jit(Hart &hart, Options opt)
       ctx_(*new (cache_.base()) Ctx), jc_(size_t(1) << kJcBits) {
     static_assert(sizeof(Ctx) <= Jit::kCtxPage && std::is_trivially_destructible_v<Ctx>);
     emit_prelude();
+    blocks_.reserve(size_t(1) << 16);   // a Linux boot makes ~60K blocks: no rehashing on the way
     h.engine_ = this;
 }
 

@@ -193,7 +193,7 @@ private:
         Key key{~0ull, ~0ull};
         Block *block = nullptr;
     };
-    static constexpr unsigned kBlockSlotBits = 14;
+    static constexpr unsigned kBlockSlotBits = 16;
     std::vector<BlockSlot> block_slots_ = std::vector<BlockSlot>(size_t{1} << kBlockSlotBits);
     static size_t slot_of(const Key &k) {
         return static_cast<size_t>((k.pa_mode * 0x9e3779b97f4a7c15ull ^ k.pc * 0xc2b2ae3d27d4eb4full) >>
