@@ -28,6 +28,7 @@
 #include <cstring>
 #include <array>
 #include <deque>
+#include <memory_resource>
 
 namespace rv {
 uint64_t load_slow_n(Hart &h, uint64_t va, unsigned size);
@@ -311,6 +312,11 @@ using namespace Xbyak::util;
 class Emitter : public Xbyak::CodeGenerator {
 public:
     Emitter(Jit &j, uint8_t *at, size_t room) : Xbyak::CodeGenerator(room, at), j_(j), h_(j.h) {}
+    ~Emitter() {
+        for (const Cold &c : cold_) c.destroy(c.fn);
+    }
+    Emitter(const Emitter &) = delete;
+    Emitter &operator=(const Emitter &) = delete;
 
     int32_t off(const void *p) const {
         return static_cast<int32_t>(reinterpret_cast<const char *>(p) - reinterpret_cast<const char *>(&h_));
@@ -496,7 +502,10 @@ public:
             sync();
             exit_to(pcs[n - 1] + ins[n - 1].len);
         }
-        for (size_t i = 0; i < cold_.size(); ++i) cold_[i]();   // may append
+        for (size_t i = 0; i < cold_.size(); ++i) {   // may append
+            const Cold c = cold_[i];
+            c.run(c.fn);
+        }
         // Copies of the decoded instructions the helpers read.
         align(8);
         for (unsigned i = 0; i < insn_labels_.size(); ++i) {
@@ -625,7 +634,13 @@ private:
     }
 
     Xbyak::Label &label() { return labels_.emplace_back(); }
-    void cold(std::function<void()> f) { cold_.push_back(std::move(f)); }
+    // Code emitted after the block's straight line (slow paths, exits).
+    // The callables live in a per-block arena: a std::function each was a
+    // heap allocation, hundreds of thousands per Linux boot.
+    template <class F> void cold(F f) {
+        F *p = new (cold_arena_.allocate(sizeof(F), alignof(F))) F(std::move(f));
+        cold_.push_back(Cold{[](void *o) { (*static_cast<F *>(o))(); }, [](void *o) { static_cast<F *>(o)->~F(); }, p});
+    }
     bool has_c() const { return (h_.s.misa >> 2) & 1; }
     bool same_page(uint64_t pc) const { return (pc >> 12) == (b_->pc >> 12); }
 
@@ -1556,7 +1571,14 @@ private:
     uint32_t fcached_mask_ = 0, fdirty_ = 0;
     std::deque<Xbyak::Address> addrs_;
     std::deque<Xbyak::Label> labels_;
-    std::deque<std::function<void()>> cold_;
+    struct Cold {
+        void (*run)(void *);
+        void (*destroy)(void *);
+        void *fn;
+    };
+    alignas(std::max_align_t) std::array<std::byte, 16384> cold_buf_;
+    std::pmr::monotonic_buffer_resource cold_arena_{cold_buf_.data(), cold_buf_.size()};
+    std::deque<Cold> cold_;
     bool mx_live_ = false;       // MXCSR loaded clean (flags accumulate since)
     bool fs_ok_ = false;         // FS != Off checked in this block
     bool fs_dirtied_ = false;    // FS set to Dirty on this block's straight line
