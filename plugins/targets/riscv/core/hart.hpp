@@ -229,6 +229,8 @@ public:
     // tag_wc: writable, but the page holds decoded code, so stores must
     // also clear the decoded slots they overwrite (a medium-speed path).
     struct TlbEntry {
+        // Tags are page-aligned virtual addresses (tlb_tag), so one compare
+        // with the address masked by ~0xfff | (size - 1) also checks alignment.
         uint64_t tag_r = ~0ull, tag_w = ~0ull, tag_wc = ~0ull;
         uintptr_t addend = 0;
         uint64_t pa_page = 0;   // page base | kStatusDep
@@ -236,6 +238,9 @@ public:
         uint64_t page() const { return pa_page & ~0xfffull; }
     };
     static constexpr unsigned kTlbSize = 1024;
+    static uint64_t tlb_tag(uint64_t va) { return va & ~0xfffull; }
+    // An access of `size` bytes at va hits an entry when this equals its tag.
+    static uint64_t tlb_key(uint64_t va, unsigned size) { return va & (~0xfffull | (size - 1)); }
 
     // ---- internals (public for the exec/csr/mmu files of the core) ----
     struct XlateInfo {

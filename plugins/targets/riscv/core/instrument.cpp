@@ -190,7 +190,7 @@ void Instrumenter::report(uint64_t va, unsigned size, uint64_t value, bool store
 
 bool instr_tlb_load(Hart &h, uint64_t va, unsigned size, uint64_t &v) {
     const Hart::TlbEntry &e = h.tlb_[h.data_priv()][(va >> 12) & (Hart::kTlbSize - 1)];
-    if (e.tag_r != ((va >> 12) ^ kInstrTlbMark) || (va & (size - 1))) return false;
+    if (e.tag_r != (Hart::tlb_tag(va) ^ kInstrTlbMark) || (va & (size - 1))) return false;
     v = 0;
     std::memcpy(&v, reinterpret_cast<const uint8_t *>(e.addend + va), size);
     return true;
@@ -198,7 +198,7 @@ bool instr_tlb_load(Hart &h, uint64_t va, unsigned size, uint64_t &v) {
 
 bool instr_tlb_store(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     const Hart::TlbEntry &e = h.tlb_[h.data_priv()][(va >> 12) & (Hart::kTlbSize - 1)];
-    const uint64_t tag = (va >> 12) ^ kInstrTlbMark;
+    const uint64_t tag = Hart::tlb_tag(va) ^ kInstrTlbMark;
     if (va & (size - 1)) return false;
     if (e.tag_wc == tag) {
         h.note_store(e.page() | (va & 0xfff), size);   // the page holds decoded code

@@ -107,8 +107,9 @@ private:
 };
 
 // TLB entries filled while memory callbacks are on carry this mark in their
-// tags (see Hart::tlb_fill); only the helpers below match them.
-constexpr uint64_t kInstrTlbMark = 1ull << 63;
+// tags (see Hart::tlb_fill): a page offset bit no access key has, so only the
+// helpers below match them.
+constexpr uint64_t kInstrTlbMark = 1ull << 11;
 bool instr_tlb_load(Hart &h, uint64_t va, unsigned size, uint64_t &v);
 bool instr_tlb_store(Hart &h, uint64_t va, unsigned size, uint64_t v);
 

@@ -16,7 +16,7 @@ inline unsigned Hart::data_priv() const {
 template <class T> inline T Hart::load(uint64_t va) {
     va &= xmask();
     const TlbEntry &e = tlb_[data_priv()][(va >> 12) & (kTlbSize - 1)];
-    if (e.tag_r == (va >> 12) && (va & (sizeof(T) - 1)) == 0) [[likely]] {
+    if (e.tag_r == tlb_key(va, sizeof(T))) [[likely]] {
         T v;
         std::memcpy(&v, reinterpret_cast<const uint8_t *>(e.addend + va), sizeof(T));
         return v;
@@ -27,7 +27,7 @@ template <class T> inline T Hart::load(uint64_t va) {
 template <class T> inline void Hart::store(uint64_t va, T v) {
     va &= xmask();
     const TlbEntry &e = tlb_[data_priv()][(va >> 12) & (kTlbSize - 1)];
-    if (e.tag_w == (va >> 12) && (va & (sizeof(T) - 1)) == 0) [[likely]] {
+    if (e.tag_w == tlb_key(va, sizeof(T))) [[likely]] {
         std::memcpy(reinterpret_cast<uint8_t *>(e.addend + va), &v, sizeof(T));
         return;
     }

@@ -259,7 +259,7 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     // While memory callbacks are on, entries carry a mark the inline fast
     // paths never match: accesses reach the slow paths (which report them)
     // and find the translation there (instrument.cpp).
-    const uint64_t tag = (va >> 12) ^ (instr_nocache_ ? kInstrTlbMark : 0);
+    const uint64_t tag = tlb_tag(va) ^ (instr_nocache_ ? kInstrTlbMark : 0);
     e.tag_r = info.can_read ? tag : ~0ull;
     bool code = code_.count(pa_page >> 12) != 0;
     bool w = info.can_write && rr.writable;
@@ -350,7 +350,7 @@ void store_slow_n(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     }
     unsigned priv = h.data_priv();
     const Hart::TlbEntry &e = h.tlb_[priv][(va >> 12) & (Hart::kTlbSize - 1)];
-    if (e.tag_wc == (va >> 12)) {
+    if (e.tag_wc == Hart::tlb_tag(va)) {
         // Writable page with decoded code on it.
         h.note_store(e.page() | (va & 0xfff), size);
         std::memcpy(reinterpret_cast<uint8_t *>(e.addend + va), &v, size);

@@ -1034,17 +1034,19 @@ private:
     // The TLB set is the data privilege's of this mode.
     void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
         static_assert(sizeof(Hart::TlbEntry) == 40);   // rdx * 5 * 8
+        // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
         mov(rcx, va);
-        shr(rcx, 12);
-        mov(edx, ecx);
+        and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+        if (have_bmi2()) {
+            rorx(edx, va.cvt32(), 12);
+        } else {
+            mov(edx, va.cvt32());
+            shr(edx, 12);
+        }
         and_(edx, Hart::kTlbSize - 1);
         lea(edx, ptr[rdx + rdx * 4]);
         cmp(qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
-        if (size > 1) {
-            test(va.cvt8(), size - 1);
-            jnz(slow, T_NEAR);
-        }
         mov(rdx, qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
     }
     // The register holding rs1 + imm: rs1's host register itself when the
@@ -1263,6 +1265,10 @@ private:
     Xbyak::Address fq(unsigned r) { return qword[rbx + off(&h_.s.f[r])]; }
     Xbyak::Address fd(unsigned r, int hi = 0) { return dword[rbx + (off(&h_.s.f[r]) + 4 * hi)]; }
 
+    static bool have_bmi2() {
+        static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tBMI2);
+        return has;
+    }
     static bool have_fma() {
         static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tFMA);
         return has;
