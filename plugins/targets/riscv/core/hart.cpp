@@ -111,6 +111,8 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     page->epoch = fence_epoch_;
     CodePage *p = page.get();
     code_.emplace(pa_page >> 12, std::move(page));
+    const unsigned bit = code_filter_bit(pa_page);
+    code_filter_[bit / 64] |= 1ull << (bit % 64);
     // Stores to this page must now take the slow path, which invalidates it.
     for (auto &set : tlb_)
         for (auto &e : set)
@@ -197,6 +199,7 @@ void Hart::flush_code() {
         graveyard_.push_back(std::move(v));
     }
     code_.clear();
+    code_filter_.fill(0);
     ++code_gen_;
     for (auto &f : ftlb_) f = FetchEntry{};
     request_check();

@@ -287,6 +287,17 @@ public:
     };
     std::array<FetchEntry, 512> ftlb_{};   // Linux runs code from over a thousand pages
     std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_;
+    // Physical pages that may be in code_ (a hashed bitmap, cleared only
+    // with all of code_): every data TLB fill asks whether its page holds
+    // code, and nearly all do not.
+    std::array<uint64_t, 1024> code_filter_{};
+    static unsigned code_filter_bit(uint64_t pa_page) {
+        return static_cast<unsigned>(((pa_page >> 12) * 0x9e3779b97f4a7c15ull) >> 48);
+    }
+    bool maybe_code(uint64_t pa_page) const {
+        const unsigned b = code_filter_bit(pa_page);
+        return (code_filter_[b / 64] >> (b % 64)) & 1;
+    }
     std::vector<std::unique_ptr<CodePage>> graveyard_;
     std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled
     // Chunks and slot arrays come from arenas and go back to free lists when
