@@ -175,6 +175,9 @@ private:
     const uint8_t *exit0_ = nullptr;     // return 0 to the dispatcher
     const uint8_t *epilogue_ = nullptr;  // return rax
     const uint8_t *lookup_ = nullptr;    // rax = target pc: jump cache probe or exit
+    // helper_load / helper_store / helper_fallback with the common part of
+    // their calls (translate.cpp, Emitter::call_thunk).
+    const uint8_t *thunk_load_ = nullptr, *thunk_store_ = nullptr, *thunk_fallback_ = nullptr;
 
     // Blocks bake their virtual pcs in (auipc, links, exits): the key is the
     // physical address, the mode and the virtual pc.

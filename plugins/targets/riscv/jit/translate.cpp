@@ -424,6 +424,31 @@ public:
         } else {
             jmp(j_.exit0_);
         }
+        // Helper thunks, shared by every block's slow paths: rdi = the hart,
+        // the budget stored (RetireSync), the stack aligned for the call; a
+        // non-zero answer leaves (dropping the thunk's return address), zero
+        // returns to the block.
+        auto thunk = [this](const void *fn) {
+            align(16);
+            const uint8_t *at = getCurr();
+            Xbyak::Label leave;
+            mov(rdi, rbx);
+            mov(qword[rip + &j_.ctx_.left], r12);
+            sub(rsp, 8);
+            mov(rax, reinterpret_cast<uintptr_t>(fn));
+            call(rax);
+            add(rsp, 8);
+            test(eax, eax);
+            jnz(leave);
+            ret();
+            L(leave);
+            add(rsp, 8);
+            jmp(j_.exit0_, T_NEAR);
+            return at;
+        };
+        j_.thunk_load_ = thunk(reinterpret_cast<const void *>(&helper_load));
+        j_.thunk_store_ = thunk(reinterpret_cast<const void *>(&helper_store));
+        j_.thunk_fallback_ = thunk(reinterpret_cast<const void *>(&helper_fallback));
     }
 
     // The code of a Block::interp: store the pc and return to the dispatcher.
@@ -667,14 +692,19 @@ private:
     // helper_fallback(hart, insn, pc, excess, force); leaves the block when
     // it says so (trap, force). The caller has written the registers back.
     void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, unsigned force) {
-        mov(rdi, rbx);
         insn_addr(in);
         mov(rdx, pc);
         mov(ecx, excess);
         mov(r8d, force);
-        call_fn(reinterpret_cast<const void *>(&helper_fallback));
-        test(eax, eax);
-        jnz(j_.exit0_);
+        call_thunk(j_.thunk_fallback_);
+    }
+    // Calls a prelude thunk (arguments from rsi on are set): it passes the
+    // hart, stores the budget and leaves the block itself when the helper
+    // answers non-zero; back here, the caller-saved registers are reloaded.
+    void call_thunk(const uint8_t *thunk) {
+        call(thunk);
+        reload(volatile_mask_);
+        reload_f(fcached_mask_);
     }
 
     // Leave if an event is pending or the budget is spent; else pay for the
@@ -1103,14 +1133,11 @@ private:
             L(slow);
             writeback(dirty);
             if (live) fold_flags();
-            mov(rsi, A);   // before rdi, which may be A
-            mov(rdi, rbx);
+            mov(rsi, A);   // before the thunk sets rdi, which may be A
             mov(edx, packed);
             mov(rcx, pc);
             mov(r8d, excess);
-            call_fn(reinterpret_cast<const void *>(&helper_load));
-            test(eax, eax);
-            jnz(j_.exit0_);
+            call_thunk(j_.thunk_load_);
             if (live) clean_mxcsr();
             if (rd) reload(1u << rd);   // the helper wrote it to memory
             jmp(done, T_NEAR);
@@ -1143,16 +1170,13 @@ private:
             L(slow);
             writeback(dirty);
             if (live) fold_flags();
-            mov(rsi, A);   // before rdi, which may be A
-            mov(rdi, rbx);
+            mov(rsi, A);   // before the thunk sets rdi, which may be A
             if (fps) mov(rdx, fq(rs2));
             else mov(rdx, qword[rbx + off(&h_.s.x[rs2])]);   // written back; its host register may be an argument
             mov(ecx, packed);
             mov(r8, pc);
             mov(r9d, excess);
-            call_fn(reinterpret_cast<const void *>(&helper_store));
-            test(eax, eax);
-            jnz(j_.exit0_);
+            call_thunk(j_.thunk_store_);
             if (live) clean_mxcsr();
             jmp(done, T_NEAR);
         });
