@@ -781,24 +781,30 @@ private:
     bool chainable(uint64_t target) const {
         return j_.opt_.chain && target != b_->pc && same_page(target) && b_->nexits < 2;
     }
-    // A chainable exit to `target`: a jump (jcc with rel32 when cond is not
-    // None) to a stub that asks the dispatcher to chain it; chaining
-    // patches the rel32 to the target block.
-    enum class Jcc { None, E, NE, L, GE, B, AE };
-    void chained_exit(uint64_t target, Jcc cond) {
+    // After a cmp of rs1 with rs2: jump to `to` when the branch condition
+    // (a Cond) holds, or when it does not. T_NEAR: always the rel32 forms.
+    void jump_if(uint8_t cond, bool holds, const Xbyak::Label &to) {
+        static constexpr uint8_t kNot[] = {NE, EQ, GE, LT, GEU, LTU};
+        switch (holds ? cond : kNot[cond]) {
+        case EQ: je(to, T_NEAR); break;
+        case NE: jne(to, T_NEAR); break;
+        case LT: jl(to, T_NEAR); break;
+        case GE: jge(to, T_NEAR); break;
+        case LTU: jb(to, T_NEAR); break;
+        default: jae(to, T_NEAR); break;
+        }
+    }
+    static constexpr int kAlways = -1;
+    // A chainable exit to `target`: a jump (jmp, or the branch's jcc when
+    // cond is a Cond) with a rel32 to a stub that asks the dispatcher to
+    // chain it; chaining patches the rel32 to the target block.
+    void chained_exit(uint64_t target, int cond) {
         BlockExit &e = b_->exits[b_->nexits++];
         e.from = b_;
         e.target_pc = target;
         Xbyak::Label &stub = label();
-        switch (cond) {   // T_NEAR: always the rel32 forms (E9 / 0F 8x)
-        case Jcc::None: jmp(stub, T_NEAR); break;
-        case Jcc::E: je(stub, T_NEAR); break;
-        case Jcc::NE: jne(stub, T_NEAR); break;
-        case Jcc::L: jl(stub, T_NEAR); break;
-        case Jcc::GE: jge(stub, T_NEAR); break;
-        case Jcc::B: jb(stub, T_NEAR); break;
-        case Jcc::AE: jae(stub, T_NEAR); break;
-        }
+        if (cond == kAlways) jmp(stub, T_NEAR);
+        else jump_if(static_cast<uint8_t>(cond), true, stub);
         e.site = const_cast<uint8_t *>(getCurr()) - 4;   // the rel32
         cold([this, &stub, &e, target] {
             L(stub);
@@ -820,7 +826,7 @@ private:
             return;
         }
         if (chainable(target)) {
-            chained_exit(target, Jcc::None);
+            chained_exit(target, kAlways);
             return;
         }
         mov(rax, target);
@@ -901,28 +907,14 @@ private:
                 cmp(rax, xreg(in.rs2));
             }
             if (loop && fast_loop_) {   // taken: round again (checks at the head)
-                switch (oi.sub) {
-                case EQ: je(*head_, T_NEAR); break;
-                case NE: jne(*head_, T_NEAR); break;
-                case LT: jl(*head_, T_NEAR); break;
-                case GE: jge(*head_, T_NEAR); break;
-                case LTU: jb(*head_, T_NEAR); break;
-                default: jae(*head_, T_NEAR); break;
-                }
+                jump_if(oi.sub, true, *head_);
                 sync();
                 exit_to(next);
                 return false;
             }
             if (loop) {   // not taken: leave; taken: round again
                 Xbyak::Label &out = label();
-                switch (oi.sub) {
-                case EQ: jne(out, T_NEAR); break;
-                case NE: je(out, T_NEAR); break;
-                case LT: jge(out, T_NEAR); break;
-                case GE: jl(out, T_NEAR); break;
-                case LTU: jae(out, T_NEAR); break;
-                default: jb(out, T_NEAR); break;
-                }
+                jump_if(oi.sub, false, out);
                 const uint64_t dirty = dirty_all();
                 const bool live = mx_live_;
                 back_edge();
@@ -936,19 +928,11 @@ private:
             }
             if (chainable(t) && aligned_target(t)) {
                 // The branch itself is the taken exit's patchable jump.
-                static constexpr Jcc kJcc[] = {Jcc::E, Jcc::NE, Jcc::L, Jcc::GE, Jcc::B, Jcc::AE};   // by Cond
-                chained_exit(t, kJcc[oi.sub]);
+                chained_exit(t, oi.sub);
                 exit_to(next);
                 return false;
             }
-            switch (oi.sub) {
-            case EQ: je(taken, T_NEAR); break;
-            case NE: jne(taken, T_NEAR); break;
-            case LT: jl(taken, T_NEAR); break;
-            case GE: jge(taken, T_NEAR); break;
-            case LTU: jb(taken, T_NEAR); break;
-            default: jae(taken, T_NEAR); break;
-            }
+            jump_if(oi.sub, true, taken);
             exit_to(next);
             L(taken);
             if (aligned_target(t)) {
