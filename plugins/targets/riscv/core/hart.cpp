@@ -111,8 +111,7 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     page->epoch = fence_epoch_;
     CodePage *p = page.get();
     code_.emplace(pa_page >> 12, std::move(page));
-    const unsigned bit = code_filter_bit(pa_page);
-    code_filter_[bit / 64] |= 1ull << (bit % 64);
+    code_filter_.add(pa_page >> 12);
     // Stores to this page must now take the slow path, which invalidates it.
     for (auto &set : tlb_)
         for (auto &e : set)
@@ -124,26 +123,14 @@ CodePage *Hart::code_page(uint64_t pa_page) {
 }
 
 CodeChunk *Hart::new_chunk(CodePage &page, unsigned index) {
-    if (free_chunks_.empty()) {
-        constexpr size_t kArena = 64;
-        chunk_arenas_.push_back(std::make_unique_for_overwrite<CodeChunk[]>(kArena));
-        for (size_t i = 0; i < kArena; ++i) free_chunks_.push_back(&chunk_arenas_.back()[i]);
-    }
-    CodeChunk *c = free_chunks_.back();
-    free_chunks_.pop_back();
+    CodeChunk *c = chunks_.get();
     std::memcpy(c->bytes.data(), page.host + index * CodeChunk::kBytes, CodeChunk::kBytes);
     page.chunk[index] = c;
     return c;
 }
 
 CodeChunk::Slots *Hart::new_slots() {
-    if (free_slots_.empty()) {
-        constexpr size_t kArena = 64;
-        slot_arenas_.push_back(std::make_unique_for_overwrite<CodeChunk::Slots[]>(kArena));
-        for (size_t i = 0; i < kArena; ++i) free_slots_.push_back(&slot_arenas_.back()[i]);
-    }
-    CodeChunk::Slots *s = free_slots_.back();
-    free_slots_.pop_back();
+    CodeChunk::Slots *s = slots_.get();
     for (auto &slot : *s) slot.len = 0;
     return s;
 }
@@ -151,12 +138,12 @@ CodeChunk::Slots *Hart::new_slots() {
 void Hart::release_chunks(CodePage &page) {
     for (CodeChunk *&c : page.chunk)
         if (c) {
-            free_chunks_.push_back(c);
+            chunks_.put(c);
             c = nullptr;
         }
     for (CodeChunk::Slots *&sl : page.slots)
         if (sl) {
-            free_slots_.push_back(sl);
+            slots_.put(sl);
             sl = nullptr;
         }
 }
@@ -199,7 +186,7 @@ void Hart::flush_code() {
         graveyard_.push_back(std::move(v));
     }
     code_.clear();
-    code_filter_.fill(0);
+    code_filter_.clear();
     ++code_gen_;
     for (auto &f : ftlb_) f = FetchEntry{};
     request_check();

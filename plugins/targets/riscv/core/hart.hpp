@@ -4,6 +4,8 @@
 
 #include "bus.hpp"
 #include "cpu_state.hpp"
+#include "page_filter.hpp"
+#include "pool.hpp"
 
 #include <array>
 #include <atomic>
@@ -290,22 +292,13 @@ public:
     // Physical pages that may be in code_ (a hashed bitmap, cleared only
     // with all of code_): every data TLB fill asks whether its page holds
     // code, and nearly all do not.
-    std::array<uint64_t, 1024> code_filter_{};
-    static unsigned code_filter_bit(uint64_t pa_page) {
-        return static_cast<unsigned>(((pa_page >> 12) * 0x9e3779b97f4a7c15ull) >> 48);
-    }
-    bool maybe_code(uint64_t pa_page) const {
-        const unsigned b = code_filter_bit(pa_page);
-        return (code_filter_[b / 64] >> (b % 64)) & 1;
-    }
+    PageFilter<16> code_filter_;   // by pa >> 12
     std::vector<std::unique_ptr<CodePage>> graveyard_;
     std::vector<std::unique_ptr<CodePage>> free_pages_;   // recycled
     // Chunks and slot arrays come from arenas and go back to free lists when
     // their page is retired (slots stay readable until then, like the page).
-    std::vector<std::unique_ptr<CodeChunk[]>> chunk_arenas_;
-    std::vector<CodeChunk *> free_chunks_;
-    std::vector<std::unique_ptr<CodeChunk::Slots[]>> slot_arenas_;
-    std::vector<CodeChunk::Slots *> free_slots_;
+    Pool<CodeChunk> chunks_;
+    Pool<CodeChunk::Slots> slots_;
     CodeChunk *new_chunk(CodePage &page, unsigned index);
     CodeChunk::Slots *new_slots();
     void release_chunks(CodePage &page);

@@ -261,7 +261,7 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     // and find the translation there (instrument.cpp).
     const uint64_t tag = tlb_tag(va) ^ (instr_nocache_ ? kInstrTlbMark : 0);
     e.tag_r = info.can_read ? tag : ~0ull;
-    bool code = maybe_code(pa_page) && code_.count(pa_page >> 12) != 0;
+    bool code = code_filter_.maybe(pa_page >> 12) && code_.count(pa_page >> 12) != 0;
     bool w = info.can_write && rr.writable;
     e.tag_w = w && !code ? tag : ~0ull;
     e.tag_wc = w && code ? tag : ~0ull;

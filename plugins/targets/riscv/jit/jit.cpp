@@ -58,8 +58,7 @@ Jit::~Jit() {
                      static_cast<unsigned long long>(stats_.chained),
                      static_cast<unsigned long long>(stats_.invalidations),
                      static_cast<unsigned long long>(stats_.stepped), used_ / 1024, blocks_.size(),
-                     h.code_.size(), h.chunk_arenas_.size() * 64 - h.free_chunks_.size(),
-                     h.slot_arenas_.size() * 64 - h.free_slots_.size());
+                     h.code_.size(), h.chunks_.in_use(), h.slots_.in_use());
 }
 
 uint32_t Jit::mode_key() const { return h.s.priv | (h.data_priv() << 2); }
@@ -151,12 +150,11 @@ void Jit::tlb_flushed() { new_jc_generation(); }
 // time was a tenth of its boot).
 void Jit::new_jc_generation() {
     ++jc_gen_;
-    jc_pages_.fill(0);
+    jc_pages_.clear();
 }
 
 void Jit::tlb_page_flushed(uint64_t va) {
-    const unsigned bit = jc_page_bit(va >> 12);
-    if (jc_pages_[bit / 64] >> (bit % 64) & 1) new_jc_generation();
+    if (jc_pages_.maybe(va >> 12)) new_jc_generation();
 }
 
 // ---- Dispatch -------------------------------------------------------------------
@@ -204,8 +202,7 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         if (!b) return nullptr;
     }
     je = JcEntry{pc, jc_key(mode), b->code, b};
-    const unsigned bit = jc_page_bit(pc >> 12);
-    jc_pages_[bit / 64] |= 1ull << (bit % 64);
+    jc_pages_.add(pc >> 12);
     return b;
 }
 

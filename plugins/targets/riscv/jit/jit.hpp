@@ -210,11 +210,7 @@ private:
     // cleared with each new generation): Linux fences kernel pages one at a
     // time tens of thousands of times while booting, nearly all of them
     // pages without code, which then leave the jump cache alone.
-    static constexpr unsigned kJcPageBits = 13;
-    std::array<uint64_t, (1u << kJcPageBits) / 64> jc_pages_{};
-    static unsigned jc_page_bit(uint64_t vpn) {
-        return static_cast<unsigned>((vpn * 0x9e3779b97f4a7c15ull) >> (64 - kJcPageBits));
-    }
+    PageFilter<13> jc_pages_;   // by va >> 12
     void new_jc_generation();
     Stats stats_;
 };
