@@ -2,7 +2,8 @@
 """Network throughput: bulk TCP guest->host and host->guest through user
 networking (virtio-net-pci on -netdev user), on tessera and on
 qemu-system-riscv64 in the same run, with the Debian guest of the system
-tests (its kernel, busybox and modules; the /init is GUEST_INIT below).
+tests (its kernel, busybox and modules) and their /init for networking,
+tests/system/init-net.sh, whose kernel-command-line steps pick the work.
 Prints MiB/s per direction and the ratio.
 
 Guest->host is measured twice:
@@ -69,37 +70,6 @@ class Source(http.server.BaseHTTPRequestHandler):
         pass
 
 
-# The guest's /init: network up by DHCP, then the three transfers in turn.
-# Kernel command line: bench.tx=PORT (nc to the host), bench.rx=URL (wget),
-# bench.mb=MB; httpd on :80 serves /srv/blob until the host connects to :81.
-GUEST_INIT = r"""#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in virtio_mmio failover net_failover virtio_net; do insmod /lib/modules/$m.ko 2>/dev/null; done
-arg() { for w in $(cat /proc/cmdline); do case $w in "$1"=*) echo "${w#*=}"; return;; esac; done; }
-mb=$(arg bench.mb)
-ip link set lo up
-ip link set eth0 up
-mkdir -p /usr/share/udhcpc /etc /srv
-cat > /usr/share/udhcpc/default.script <<'S'
-#!/bin/sh
-case $1 in bound|renew) ip addr add $ip/${mask:-24} dev $interface; [ -n "$router" ] && ip route add default via ${router%% *};; esac
-S
-chmod +x /usr/share/udhcpc/default.script
-udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script || echo "DHCP FAIL"
-dd if=/dev/zero of=/srv/blob bs=1048576 count=$mb 2>/dev/null
-httpd -p 80 -h /srv && echo "SERVING"
-nc -l -p 81 </dev/null >/dev/null
-echo "HTTP DONE"
-dd if=/dev/zero bs=65536 count=$(( mb * 16 )) 2>/dev/null | nc 10.0.2.2 "$(arg bench.tx)" && echo "TX DONE"
-wget -q -O /dev/null "$(arg bench.rx)" && echo "RX DONE" || echo "RX FAIL"
-echo "NET DONE"
-poweroff -f
-"""
-
-
 def fetch_from_guest(port, done_port, result):
     """Fetches the guest's /blob through hostfwd, then tells the guest to go on."""
     t0 = time.perf_counter()
@@ -153,8 +123,11 @@ def measure(name, emu, image, initrd):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Source)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     Source.started = None
+    # init-net.sh steps: httpd serves an MB MiB blob until the host fetched it
+    # (and connects to :81), then nc to the sink, then wget from the source.
     seen, result = run_guest(emu, image, initrd,
-                             f"bench.mb={MB} bench.tx={sink.port} bench.rx=http://10.0.2.2:{httpd.server_address[1]}/blob",
+                             f"net.blob={MB * 1024} net.serve=80 net.hold=81 net.tx={sink.port}:{MB} "
+                             f"net.rx=http://10.0.2.2:{httpd.server_address[1]}/blob",
                              free_port(), free_port())
     httpd.shutdown()
     if sink.t1 is None or sink.bytes != MB << 20 or "RX DONE" not in seen or result.get("http", (0,))[0] != MB << 20:
@@ -170,10 +143,7 @@ def main():
     if not os.path.exists(TESSERA):
         sys.exit(f"no tessera at {TESSERA} (set TESSERA_BUILD)")
     with tempfile.TemporaryDirectory() as tmp:
-        init = os.path.join(tmp, "init-bench.sh")
-        with open(init, "w") as f:
-            f.write(GUEST_INIT)
-        r = subprocess.run(["bash", os.path.join(SYSTEM, "make-guest.sh"), tmp, init])
+        r = subprocess.run(["bash", os.path.join(SYSTEM, "make-guest.sh"), tmp, os.path.join(SYSTEM, "init-net.sh")])
         if r.returncode != 0:
             sys.exit("the Debian guest is not available (see tests/system/make-guest.sh)")
         image, initrd = os.path.join(tmp, "Image"), os.path.join(tmp, "initrd.cpio.gz")

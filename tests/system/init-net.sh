@@ -2,7 +2,9 @@
 # /init for the network system tests. The kernel command line picks the job:
 #   net.ip=dhcp|A.B.C.D/NN   how eth0 gets its address (default dhcp)
 #   net.wget=URL             fetch URL, print "SHA256 <sum>"
+#   net.blob=KB              put KB KiB of random bytes in /srv/blob, print "BLOB <sha256>"
 #   net.serve=PORT           serve /srv (index.html holds "tessera-guest-ok") and wait
+#   net.hold=PORT            then wait until the host connects to PORT, print "HTTP DONE"
 #   net.ping=A.B.C.D         ping it, print "PING OK" or "PING FAIL"
 #   net.tx=PORT:MB           send MB MiB to the host's PORT (nc), print "TX DONE"
 #   net.rx=URL               fetch URL into /dev/null, print "RX DONE"
@@ -40,10 +42,22 @@ url=$(arg net.wget)
 if [ -n "$url" ]; then
   if wget -q -O /tmp/f "$url"; then echo "SHA256 $(sha256sum /tmp/f | cut -d' ' -f1)"; else echo "WGET FAIL"; fi
 fi
+# A bulk guest->host transfer the host can check (busybox httpd sends it
+# with sendfile: TSO frames).
+blob=$(arg net.blob)
+if [ -n "$blob" ]; then
+  mkdir -p /srv && dd if=/dev/urandom of=/srv/blob bs=1024 count="$blob" 2>/dev/null
+  echo "BLOB $(sha256sum /srv/blob | cut -d' ' -f1)"
+fi
 port=$(arg net.serve)
 if [ -n "$port" ]; then
   mkdir -p /srv && echo tessera-guest-ok > /srv/index.html
   httpd -p "$port" -h /srv && echo "SERVING $port"
+fi
+hold=$(arg net.hold)
+if [ -n "$hold" ]; then
+  nc -l -p "$hold" </dev/null >/dev/null
+  echo "HTTP DONE"
 fi
 # Bulk TCP for bench/net_throughput.py: send MB megabytes to the host's PORT,
 # and fetch URL into nothing.

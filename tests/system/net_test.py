@@ -14,32 +14,7 @@ GUEST_DIR = os.path.join(BUILD, "guest-net")
 
 
 def guest():
-    return make_guest(GUEST_DIR, init_with_blob())
-
-
-# net.blob=KB: the guest puts KB KiB of random bytes in /srv/blob (served by
-# net.serve) and prints "BLOB <sha256>", so the host can check a bulk
-# guest->host transfer (busybox httpd sends it with sendfile: TSO frames).
-# Inserted into init-net.sh before its net.serve step.
-BLOB_STEP = """blob=$(arg net.blob)
-if [ -n "$blob" ]; then
-  mkdir -p /srv && dd if=/dev/urandom of=/srv/blob bs=1024 count="$blob" 2>/dev/null
-  echo "BLOB $(sha256sum /srv/blob | cut -d' ' -f1)"
-fi
-"""
-
-
-def init_with_blob():
-    with open(os.path.join(HERE, "init-net.sh")) as f:
-        text = f.read()
-    anchor = "port=$(arg net.serve)\n"
-    if anchor not in text:
-        fail("init-net.sh has no net.serve step to put net.blob before")
-    os.makedirs(GUEST_DIR, exist_ok=True)
-    path = os.path.join(GUEST_DIR, "init-net-blob.sh")
-    with open(path, "w") as f:
-        f.write(text.replace(anchor, BLOB_STEP + anchor, 1))
-    return path
+    return make_guest(GUEST_DIR, "init-net.sh")
 
 
 def base_args(image, initrd, append):
