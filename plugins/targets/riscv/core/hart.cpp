@@ -116,7 +116,7 @@ CodePage *Hart::code_page(uint64_t pa_page) {
     for (auto &set : tlb_)
         for (auto &e : set)
             if (e.page() == pa_page && e.tag_w != ~0ull) {
-                e.tag_wc = e.tag_w;
+                e.pa_page |= TlbEntry::kWriteCode;
                 e.tag_w = ~0ull;
             }
     return p;

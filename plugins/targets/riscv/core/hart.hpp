@@ -228,16 +228,20 @@ public:
     }
 
     // Software TLB. Entries keep (host - va) so a hit costs one add.
-    // tag_wc: writable, but the page holds decoded code, so stores must
-    // also clear the decoded slots they overwrite (a medium-speed path).
+    // 32 bytes, so that generated code indexes the array with a shift.
     struct TlbEntry {
         // Tags are page-aligned virtual addresses (tlb_tag), so one compare
         // with the address masked by ~0xfff | (size - 1) also checks alignment.
-        uint64_t tag_r = ~0ull, tag_w = ~0ull, tag_wc = ~0ull;
+        uint64_t tag_r = ~0ull, tag_w = ~0ull;
         uintptr_t addend = 0;
-        uint64_t pa_page = 0;   // page base | kStatusDep
+        uint64_t pa_page = 0;   // page base | kStatusDep | kWriteCode
         static constexpr uint64_t kStatusDep = 1;   // XlateInfo::status_dep
+        // Writable, but the page holds decoded code (tag_w stays invalid):
+        // stores must also clear the decoded slots they overwrite (a
+        // medium-speed path for tags matching tag_r).
+        static constexpr uint64_t kWriteCode = 2;
         uint64_t page() const { return pa_page & ~0xfffull; }
+        bool writes_code(uint64_t tag) const { return (pa_page & kWriteCode) && tag_r == tag; }
     };
     static constexpr unsigned kTlbSize = 1024;
     static uint64_t tlb_tag(uint64_t va) { return va & ~0xfffull; }

@@ -200,7 +200,7 @@ bool instr_tlb_store(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     const Hart::TlbEntry &e = h.tlb_[h.data_priv()][(va >> 12) & (Hart::kTlbSize - 1)];
     const uint64_t tag = Hart::tlb_tag(va) ^ kInstrTlbMark;
     if (va & (size - 1)) return false;
-    if (e.tag_wc == tag) {
+    if (e.writes_code(tag)) {
         h.note_store(e.page() | (va & 0xfff), size);   // the page holds decoded code
     } else if (e.tag_w != tag) {
         return false;

@@ -264,9 +264,8 @@ void Hart::tlb_fill(unsigned priv, uint64_t va, uint64_t pa, const XlateInfo &in
     bool code = code_filter_.maybe(pa_page >> 12) && code_.count(pa_page >> 12) != 0;
     bool w = info.can_write && rr.writable;
     e.tag_w = w && !code ? tag : ~0ull;
-    e.tag_wc = w && code ? tag : ~0ull;
     e.addend = reinterpret_cast<uintptr_t>(rr.host + (pa_page - rr.base)) - (va & ~0xfffull);
-    e.pa_page = pa_page | (info.status_dep ? TlbEntry::kStatusDep : 0);
+    e.pa_page = pa_page | (info.status_dep ? TlbEntry::kStatusDep : 0) | (w && code ? TlbEntry::kWriteCode : 0);
     if (info.status_dep && status_dep_at_.size() <= kMaxStatusDep)
         status_dep_at_.push_back(static_cast<uint16_t>(priv * kTlbSize + ((va >> 12) & (kTlbSize - 1))));
 }
@@ -350,7 +349,7 @@ void store_slow_n(Hart &h, uint64_t va, unsigned size, uint64_t v) {
     }
     unsigned priv = h.data_priv();
     const Hart::TlbEntry &e = h.tlb_[priv][(va >> 12) & (Hart::kTlbSize - 1)];
-    if (e.tag_wc == Hart::tlb_tag(va)) {
+    if (e.writes_code(Hart::tlb_tag(va))) {
         // Writable page with decoded code on it.
         h.note_store(e.page() | (va & 0xfff), size);
         std::memcpy(reinterpret_cast<uint8_t *>(e.addend + va), &v, size);

@@ -44,7 +44,6 @@ Jit::Jit(Hart &hart, Options opt)
       ctx_(*new (cache_.base()) Ctx), jc_(size_t(1) << kJcBits) {
     static_assert(sizeof(Ctx) <= Jit::kCtxPage && std::is_trivially_destructible_v<Ctx>);
     emit_prelude();
-    blocks_.reserve(size_t(1) << 16);   // a Linux boot makes ~60K blocks: no rehashing on the way
     h.engine_ = this;
 }
 
@@ -57,15 +56,14 @@ Jit::~Jit() {
                      static_cast<unsigned long long>(stats_.blocks), static_cast<unsigned long long>(stats_.flushes),
                      static_cast<unsigned long long>(stats_.chained),
                      static_cast<unsigned long long>(stats_.invalidations),
-                     static_cast<unsigned long long>(stats_.stepped), used_ / 1024, blocks_.size(),
+                     static_cast<unsigned long long>(stats_.stepped), used_ / 1024, nblocks_,
                      h.code_.size(), h.chunks_.in_use(), h.slots_.in_use());
 }
 
 uint32_t Jit::mode_key() const { return h.s.priv | (h.data_priv() << 2); }
 
 void Jit::flush() {
-    blocks_.clear();
-    std::fill(block_slots_.begin(), block_slots_.end(), BlockSlot{});
+    free_blocks();
     by_page_.clear();
     std::fill(jc_.begin(), jc_.end(), JcEntry{});
     used_ = prelude_end_;
@@ -82,28 +80,37 @@ void Jit::maybe_flush_for_space() {
 // ---- Invalidation -------------------------------------------------------------
 
 void Jit::unchain_incoming(Block *b) {
-    for (BlockExit *e : b->incoming) {
-        int32_t rel = static_cast<int32_t>(e->stub - (e->site + 4));
-        std::memcpy(e->site, &rel, 4);
+    for (BlockExit *e = b->incoming, *next; e; e = next) {
+        next = e->next_in;
+        int32_t rel = static_cast<int32_t>(e->stub_at() - (e->site_at() + 4));
+        std::memcpy(e->site_at(), &rel, 4);
         e->to = nullptr;
+        e->next_in = nullptr;
     }
-    b->incoming.clear();
+    b->incoming = nullptr;
 }
 
 void Jit::drop_block(Block *b) {
     unchain_incoming(b);
     for (unsigned i = 0; i < b->nexits; ++i) {
         BlockExit &e = b->exits[i];
-        if (!e.to || e.to == b) continue;
-        auto &in = e.to->incoming;
-        in.erase(std::remove(in.begin(), in.end(), &e), in.end());
+        if (!e.to) continue;
+        for (BlockExit **p = &e.to->incoming; *p; p = &(*p)->next_in)
+            if (*p == &e) {
+                *p = e.next_in;
+                break;
+            }
     }
     // A block can only sit in the jump-cache slot of its own virtual pc.
     if (JcEntry &je = jc_[(b->pc >> 1) & ((1u << kJcBits) - 1)]; je.block == b) je = JcEntry{};
     ++stats_.invalidations;
-    const Key k = key_of(b->pa, b->mode, b->pc);
-    if (BlockSlot &s = block_slots_[slot_of(k)]; s.block == b) s = BlockSlot{};
-    blocks_.erase(k);   // frees b
+    for (Block **p = &bucket(b->pa, b->mode, b->pc); *p; p = &(*p)->hash_next)
+        if (*p == b) {
+            *p = b->hash_next;
+            break;
+        }
+    --nblocks_;
+    pool_.put(b);
 }
 
 void Jit::code_written(uint64_t pa, unsigned size) {
@@ -160,10 +167,11 @@ void Jit::tlb_page_flushed(uint64_t va) {
 // ---- Dispatch -------------------------------------------------------------------
 
 void Jit::chain(BlockExit *e, Block *to) {
-    int32_t rel = static_cast<int32_t>(to->code - (e->site + 4));
-    std::memcpy(e->site, &rel, 4);
+    int32_t rel = static_cast<int32_t>(to->code - (e->site_at() + 4));
+    std::memcpy(e->site_at(), &rel, 4);
     e->to = to;
-    to->incoming.push_back(e);
+    e->next_in = to->incoming;
+    to->incoming = e;
     ++stats_.chained;
 }
 
@@ -188,13 +196,12 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
         if (!page) return nullptr;   // not RAM
         fe = Hart::FetchEntry{tag, page};
     }
-    const Key k = key_of(pa, mode, pc);
-    Block *b = find_block(k);
+    Block *b = find_block(pa, mode, pc);
     if (b && b->epoch != ctx_.epoch) {
         // The page re-checks its bytes (when not yet done since the fence.i):
         // changed ones drop their blocks, perhaps this one.
         if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
-        b = find_block(k);
+        b = find_block(pa, mode, pc);
         if (b) b->epoch = ctx_.epoch;
     }
     if (!b) {
@@ -206,13 +213,38 @@ Block *Jit::lookup(uint64_t pc, uint32_t mode) {
     return b;
 }
 
-Block *Jit::find_block(const Key &k) {
-    BlockSlot &s = block_slots_[slot_of(k)];
-    if (s.block && s.key == k) return s.block;
-    auto it = blocks_.find(k);
-    if (it == blocks_.end()) return nullptr;
-    s = BlockSlot{k, it->second.get()};
-    return s.block;
+Block *Jit::find_block(uint64_t pa, uint32_t mode, uint64_t pc) {
+    for (Block *b = bucket(pa, mode, pc); b; b = b->hash_next)
+        if (b->pa == pa && b->pc == pc && b->mode == mode) return b;
+    return nullptr;
+}
+
+void Jit::insert_block(Block *b) {
+    if (++nblocks_ > buckets_.size()) {   // load factor 1: rehash into twice the buckets
+        std::vector<Block *> old(buckets_.size() * 2);
+        old.swap(buckets_);
+        for (Block *c : old)
+            for (Block *next; c; c = next) {
+                next = c->hash_next;
+                Block *&head = bucket(c->pa, c->mode, c->pc);
+                c->hash_next = head;
+                head = c;
+            }
+    }
+    Block *&head = bucket(b->pa, b->mode, b->pc);
+    b->hash_next = head;
+    head = b;
+}
+
+void Jit::free_blocks() {
+    for (Block *&head : buckets_) {
+        for (Block *b = head, *next; b; b = next) {
+            next = b->hash_next;
+            pool_.put(b);
+        }
+        head = nullptr;
+    }
+    nblocks_ = 0;
 }
 
 // One instruction through the interpreter (code that is not translated).
@@ -255,7 +287,7 @@ uint64_t Jit::exec(uint64_t n) {
             pending = nullptr;
             continue;
         }
-        if (pending && pending_epoch == epoch_ && pending->target_pc == pc &&
+        if (pending && pending_epoch == epoch_ && pending->target_pc() == pc &&
             pending->from->mode == mode && !pending->to)
             chain(pending, b);
         pending = nullptr;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../core/hart.hpp"
+#include "../core/pool.hpp"
 
 #include <array>
 #include <cstddef>
@@ -61,33 +62,42 @@ struct Block;
 
 // A direct exit of a block to a known pc in the same page: a patchable
 // `jmp`/`jcc` whose rel32 is at `site`; it goes to `stub` (back to the
-// dispatcher) until chained to the target block.
+// dispatcher) until chained to the target block. (A Linux boot keeps ~10^5
+// blocks per hart: their records are kept small.)
 struct BlockExit {
     Block *from = nullptr;
-    uint8_t *site = nullptr;
-    uint8_t *stub = nullptr;
-    uint64_t target_pc = 0;
-    Block *to = nullptr;
+    Block *to = nullptr;             // the block it is chained to
+    BlockExit *next_in = nullptr;    // the next exit chained to `to`
+    uint32_t site = 0, stub = 0;     // offsets in from->code: the rel32, the stub
+    uint16_t target = 0;             // the target pc's offset in from's page
+    uint8_t *site_at() const;
+    uint8_t *stub_at() const;
+    uint64_t target_pc() const;
 };
 
 struct Block {
     uint64_t pc = 0;        // virtual pc of the first instruction
     uint64_t pa = 0;        // its physical address
-    uint32_t bytes = 0;     // guest bytes covered (from pa)
-    uint32_t ninsns = 0;
-    uint32_t mode = 0;
     const uint8_t *code = nullptr;
-    size_t code_size = 0;
-    // One instruction straddling two pages: its code returns to the
-    // dispatcher, which interprets it.
-    bool interp = false;
-    BlockExit exits[2];
-    unsigned nexits = 0;
-    std::vector<BlockExit *> incoming;   // exits chained to this block
+    Block *hash_next = nullptr;        // the next block in its blocks_ bucket
+    BlockExit *incoming = nullptr;     // exits chained to it (through next_in)
     // The code-flush epoch its page was last checked in (after a fence.i the
     // page compares its bytes and reports changes, which drop blocks).
     uint64_t epoch = 0;
+    uint32_t code_size = 0;
+    uint16_t bytes = 0;     // guest bytes covered (from pa)
+    uint16_t ninsns = 0;
+    uint8_t mode = 0;
+    // One instruction straddling two pages: its code returns to the
+    // dispatcher, which interprets it.
+    bool interp = false;
+    uint8_t nexits = 0;
+    BlockExit exits[2];
 };
+
+inline uint8_t *BlockExit::site_at() const { return const_cast<uint8_t *>(from->code) + site; }
+inline uint8_t *BlockExit::stub_at() const { return const_cast<uint8_t *>(from->code) + stub; }
+inline uint64_t BlockExit::target_pc() const { return (from->pc & ~0xfffull) | target; }
 
 // Per-entry context. It lives in the first page of the code cache so that
 // generated code reaches it rip-relative (r12 holds `left` meanwhile).
@@ -175,34 +185,27 @@ private:
     const uint8_t *exit0_ = nullptr;     // return 0 to the dispatcher
     const uint8_t *epilogue_ = nullptr;  // return rax
     const uint8_t *lookup_ = nullptr;    // rax = target pc: jump cache probe or exit
+    const uint8_t *leave32_ = nullptr, *leave64_ = nullptr;   // store the pc after the call, exit
+    const uint8_t *exit_stub_ = nullptr;  // rax = an unchained BlockExit: store its target, return it
     // helper_load / helper_store / helper_fallback with the common part of
     // their calls (translate.cpp, Emitter::call_thunk).
     const uint8_t *thunk_load_ = nullptr, *thunk_store_ = nullptr, *thunk_fallback_ = nullptr;
 
     // Blocks bake their virtual pcs in (auipc, links, exits): the key is the
-    // physical address, the mode and the virtual pc.
-    struct Key {
-        uint64_t pa_mode, pc;   // pa * 16 + mode
-        bool operator==(const Key &) const = default;
-    };
-    struct KeyHash {
-        size_t operator()(const Key &k) const { return std::hash<uint64_t>{}(k.pa_mode * 0x9e3779b97f4a7c15ull ^ k.pc); }
-    };
-    static Key key_of(uint64_t pa, uint32_t mode, uint64_t pc) { return {pa * 16 + mode, pc}; }
-    std::unordered_map<Key, std::unique_ptr<Block>, KeyHash> blocks_;
-    // A direct-mapped cache in front of blocks_ (a jump-cache miss after
-    // every TLB flush otherwise chases the map's nodes through memory).
-    struct BlockSlot {
-        Key key{~0ull, ~0ull};
-        Block *block = nullptr;
-    };
-    static constexpr unsigned kBlockSlotBits = 16;
-    std::vector<BlockSlot> block_slots_ = std::vector<BlockSlot>(size_t{1} << kBlockSlotBits);
-    static size_t slot_of(const Key &k) {
-        return static_cast<size_t>((k.pa_mode * 0x9e3779b97f4a7c15ull ^ k.pc * 0xc2b2ae3d27d4eb4full) >>
-                                   (64 - kBlockSlotBits));
+    // physical address, the mode and the virtual pc. An intrusive hash table
+    // (chains through Block::hash_next) over pooled records.
+    static size_t hash_of(uint64_t pa, uint32_t mode, uint64_t pc) {
+        return static_cast<size_t>(((pa * 16 + mode) * 0x9e3779b97f4a7c15ull ^ pc * 0xc2b2ae3d27d4eb4full) >> 32);
     }
-    Block *find_block(const Key &k);
+    Block *&bucket(uint64_t pa, uint32_t mode, uint64_t pc) {
+        return buckets_[hash_of(pa, mode, pc) & (buckets_.size() - 1)];
+    }
+    Block *find_block(uint64_t pa, uint32_t mode, uint64_t pc);
+    void insert_block(Block *b);
+    void free_blocks();
+    std::vector<Block *> buckets_ = std::vector<Block *>(size_t{1} << 16);
+    size_t nblocks_ = 0;
+    Pool<Block> pool_;
     std::unordered_map<uint64_t, std::vector<Block *>> by_page_;    // pa >> 12 -> blocks
     uint64_t epoch_ = 0;       // bumped on any drop/flush: pending chain requests die
     uint64_t jc_gen_ = 0;      // bumped by TLB flushes: older jump-cache entries are stale

@@ -188,6 +188,30 @@ const OpInfo &op_info(const Insn &in, unsigned xlen) {
     return t.by_op[xlen == 64][in.op];
 }
 
+// The integer registers an instruction's generated code reads from and
+// fully defines in their host registers. Handler-run instructions read
+// memory (written back first); afterwards a Fallback has reloaded every
+// cached register and a Pure one its rd.
+struct XOperands {
+    uint32_t reads = 0, writes = 0;
+};
+XOperands x_operands(const Insn &in, const OpInfo &oi) {
+    const uint32_t rs1 = 1u << in.rs1, rs2 = 1u << in.rs2, rd = 1u << in.rd;
+    switch (oi.kind) {
+    case Kind::Fallback: return {0, ~0u};
+    case Kind::Pure: return {0, rd};
+    case Kind::Lui: case Kind::Auipc: case Kind::Jal: return {0, rd};
+    case Kind::Jalr: case Kind::Load: case Kind::AluI: case Kind::AluIW: case Kind::Lr: return {rs1, rd};
+    case Kind::Branch: case Kind::Store: return {rs1 | rs2, 0};
+    case Kind::AluR: case Kind::AluRW: case Kind::Mul: case Kind::MulW: case Kind::MulH: case Kind::MulHU:
+    case Kind::Sc: case Kind::Amo: return {rs1 | rs2, rd};
+    case Kind::Fence: return {};
+    case Kind::CboZero: case Kind::FLoad: case Kind::FStore: case Kind::FMvFX: case Kind::FCvtFX: return {rs1, 0};
+    case Kind::FMvXF: case Kind::FCvtXF: case Kind::FCmp: return {0, rd};
+    default: return {};   // f registers only
+    }
+}
+
 // ---- Helpers called from generated code. They never let an exception out:
 // traps are entered here and reported as "leave the generated code" (1). ----
 
@@ -424,6 +448,31 @@ public:
         } else {
             jmp(j_.exit0_);
         }
+        // Cold exits: `call leave32_/leave64_` followed by the pc to store
+        // (4 bytes sign-extended, or 8): smaller than storing it inline.
+        align(16);
+        j_.leave32_ = getCurr();
+        pop(rcx);
+        movsxd(rax, dword[rcx]);
+        mov(qword[rbx + off(&h_.s.pc)], rax);
+        jmp(j_.exit0_);
+        align(16);
+        j_.leave64_ = getCurr();
+        pop(rcx);
+        mov(rax, qword[rcx]);
+        mov(qword[rbx + off(&h_.s.pc)], rax);
+        jmp(j_.exit0_);
+        // An unchained exit (rax = its BlockExit): store the target pc and
+        // return the exit to the dispatcher, which chains it.
+        align(16);
+        j_.exit_stub_ = getCurr();
+        mov(rcx, qword[rax + offsetof(BlockExit, from)]);
+        mov(rcx, qword[rcx + offsetof(Block, pc)]);
+        and_(rcx, -4096);
+        movzx(edx, word[rax + offsetof(BlockExit, target)]);
+        or_(rcx, rdx);
+        mov(qword[rbx + off(&h_.s.pc)], rcx);
+        jmp(j_.epilogue_);
         // Helper thunks, shared by every block's slow paths: rdi = the hart,
         // the budget stored (RetireSync), the stack aligned for the call; a
         // non-zero answer leaves (dropping the thunk's return address), zero
@@ -457,7 +506,7 @@ public:
         mov(rax, b.pc);
         mov(qword[rbx + off(&h_.s.pc)], rax);
         jmp(j_.exit0_, T_NEAR);
-        b.code_size = getSize();
+        b.code_size = static_cast<uint32_t>(getSize());
     }
 
     void block(Block &b, std::span<const Insn> ins, std::span<const uint64_t> pcs) {
@@ -491,12 +540,13 @@ public:
             entry_checks();
             cold([this, pc = pcs[0]] {
                 L(*no_entry_);
-                mov(rax, pc);
-                mov(qword[rbx + off(&h_.s.pc)], rax);
-                jmp(j_.exit0_);
+                leave_at(pc);
             });
         }
-        reload(cached_mask_);
+        // A register the block writes before reading it is not loaded: until
+        // written it is not dirty, so nothing writes it back. (A loop's
+        // registers count as dirty from its head on: all loaded.)
+        reload(self_loop_ ? cached_mask_ : cached_mask_ & read_first_);
         reload_f(fcached_mask_);
         if (mx_loop_) {
             clean_mxcsr();
@@ -509,9 +559,7 @@ public:
             cold([this, pc = pcs[0], all = cached_mask_ | uint64_t(fcached_mask_) << 32] {
                 L(*no_entry_);
                 writeback(all);
-                mov(rax, pc);
-                mov(qword[rbx + off(&h_.s.pc)], rax);
-                jmp(j_.exit0_);
+                leave_at(pc);
             });
         }
         if (self_loop_) {
@@ -542,7 +590,7 @@ public:
                 db(w, 8);
             }
         }
-        b.code_size = getSize();
+        b.code_size = static_cast<uint32_t>(getSize());
     }
 
 private:
@@ -563,22 +611,16 @@ private:
     // use repeats) get host registers.
     void choose_cached(std::span<const Insn> ins) {
         std::array<unsigned, 32> uses{};
+        uint32_t defined = 0;   // fully written before any read
+        read_first_ = 0;
         for (const Insn &in : ins) {
             const OpInfo &oi = op_info(in, h_.cfg.xlen);
-            if (oi.kind == Kind::Fallback || oi.kind == Kind::Pure) continue;
-            if (oi.kind >= Kind::FLoad) {   // only the integer operands
-                switch (oi.kind) {
-                case Kind::FLoad: case Kind::FStore: case Kind::FMvFX: case Kind::FCvtFX: ++uses[in.rs1]; break;
-                case Kind::FMvXF: case Kind::FCvtXF: case Kind::FCmp: ++uses[in.rd]; break;
-                default: break;
-                }
-                continue;
-            }
-            ++uses[in.rs1];
-            ++uses[in.rs2];   // counted for all kinds: harmless over-estimate
-            ++uses[in.rd];
+            const XOperands x = x_operands(in, oi);
+            read_first_ |= x.reads & ~defined;
+            defined |= x.writes;
+            if (oi.kind == Kind::Fallback || oi.kind == Kind::Pure) continue;   // through memory
+            for (unsigned r = 1; r < 32; ++r) uses[r] += ((x.reads >> r) & 1) + ((x.writes >> r) & 1);
         }
-        uses[0] = 0;
         cache_.fill(-1);
         cached_mask_ = volatile_mask_ = 0;
         for (int slot = 0; slot < kSlots; ++slot) {
@@ -745,10 +787,20 @@ private:
             L(leave);
             writeback(dirty);
             if (live) fold_flags();
-            mov(rax, b_->pc);
-            mov(qword[rbx + off(&h_.s.pc)], rax);
-            jmp(j_.exit0_);
+            leave_at(b_->pc);
         });
+    }
+
+    // Store pc and return to the dispatcher (through a prelude thunk that
+    // reads the pc after the call).
+    void leave_at(uint64_t pc) {
+        if (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(pc))) == pc) {
+            call(j_.leave32_);
+            dd(static_cast<uint32_t>(pc));
+        } else {
+            call(j_.leave64_);
+            dq(pc);
+        }
     }
 
     // rax = target pc. The jump-cache probe inline, so that each indirect
@@ -800,19 +852,18 @@ private:
     // chain it; chaining patches the rel32 to the target block.
     void chained_exit(uint64_t target, int cond) {
         BlockExit &e = b_->exits[b_->nexits++];
+        e = BlockExit{};
         e.from = b_;
-        e.target_pc = target;
+        e.target = static_cast<uint16_t>(target & 0xfff);
         Xbyak::Label &stub = label();
         if (cond == kAlways) jmp(stub, T_NEAR);
         else jump_if(static_cast<uint8_t>(cond), true, stub);
-        e.site = const_cast<uint8_t *>(getCurr()) - 4;   // the rel32
+        e.site = static_cast<uint32_t>(getSize() - 4);   // the rel32 (b_->code is where this emitter began)
         cold([this, &stub, &e, target] {
             L(stub);
-            e.stub = const_cast<uint8_t *>(getCurr());
-            mov(rax, target);
-            mov(qword[rbx + off(&h_.s.pc)], rax);
+            e.stub = static_cast<uint32_t>(getSize());
             mov(rax, reinterpret_cast<uintptr_t>(&e));
-            jmp(j_.epilogue_, T_NEAR);
+            jmp(j_.exit_stub_, T_NEAR);
         });
     }
 
@@ -1047,21 +1098,20 @@ private:
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
     // The TLB set is the data privilege's of this mode.
     void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
-        static_assert(sizeof(Hart::TlbEntry) == 40);   // rdx * 5 * 8
+        static_assert(sizeof(Hart::TlbEntry) == 32);   // rdx = index << 5
         // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
         mov(rcx, va);
         and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
         if (have_bmi2()) {
-            rorx(edx, va.cvt32(), 12);
+            rorx(edx, va.cvt32(), 12 - 5);
         } else {
             mov(edx, va.cvt32());
-            shr(edx, 12);
+            shr(edx, 12 - 5);
         }
-        and_(edx, Hart::kTlbSize - 1);
-        lea(edx, ptr[rdx + rdx * 4]);
-        cmp(qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
+        and_(edx, (Hart::kTlbSize - 1) << 5);
+        cmp(qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
-        mov(rdx, qword[rbx + rdx * 8 + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
+        mov(rdx, qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
     }
     // The register holding rs1 + imm: rs1's host register itself when the
     // offset is 0, else rax.
@@ -1578,6 +1628,7 @@ private:
     Xbyak::Label *head_ = nullptr;        // after the prologue and register loads
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
+    uint32_t read_first_ = 0;   // x registers the block may read before it writes them
     // f registers in xmm2..xmm15: only those no single-precision op of the
     // block touches (so NaN-boxing checks can read memory); reloaded after
     // every call.
@@ -1636,43 +1687,44 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     const bool interp = ins.empty();
     if (interp && !crossing) return nullptr;
     maybe_flush_for_space();
-    auto blk = std::make_unique<Block>();
-    blk->pc = pc;
-    blk->pa = pa;
-    blk->mode = mode;
-    blk->interp = interp;
-    blk->ninsns = static_cast<uint32_t>(ins.size());
-    blk->bytes = interp ? 2 : static_cast<uint32_t>(vpc - pc);
-    blk->epoch = ctx_.epoch;
+    Block tmpl;
+    tmpl.pc = pc;
+    tmpl.pa = pa;
+    tmpl.mode = static_cast<uint8_t>(mode);
+    tmpl.interp = interp;
+    tmpl.ninsns = static_cast<uint16_t>(ins.size());
+    tmpl.bytes = static_cast<uint16_t>(interp ? 2 : vpc - pc);
+    tmpl.epoch = ctx_.epoch;
     if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
+    Block *blk = pool_.get();
     for (int attempt = 0;; ++attempt) {
         try {
             Emitter e(*this, cache_.base() + used_, cache_.size() - used_);
-            blk->nexits = 0;
+            *blk = tmpl;
             if (interp) e.interp_stub(*blk);
             else e.block(*blk, ins, pcs);
             used_ += (e.getSize() + 15) & ~size_t(15);
             break;
         } catch (const Xbyak::Error &) {
-            if (attempt) throw;
+            if (attempt) {
+                pool_.put(blk);
+                throw;
+            }
             flush();   // out of room: start over with an empty cache
         }
     }
     if (opt_.out_asm) {
         char head[96];
-        std::snprintf(head, sizeof head, "OUT: [size=%zu] guest pc 0x%016llx\n", blk->code_size,
+        std::snprintf(head, sizeof head, "OUT: [size=%u] guest pc 0x%016llx\n", blk->code_size,
                       static_cast<unsigned long long>(pc));
         opt_.out_asm(std::string(head) + disas_host(blk->code, blk->code_size) + "\n");
     }
     if (opt_.perfmap) perfmap_add(blk->code, blk->code_size, pc);
     if (opt_.jitdump) jitdump_add(blk->code, blk->code_size, pc);
     ++stats_.blocks;
-    Block *b = blk.get();
-    by_page_[pa >> 12].push_back(b);
-    const Key k = key_of(pa, mode, pc);
-    blocks_[k] = std::move(blk);
-    block_slots_[slot_of(k)] = BlockSlot{k, b};   // also replaces a slot of a block this one replaced
-    return b;
+    by_page_[pa >> 12].push_back(blk);
+    insert_block(blk);
+    return blk;
 }
 
 }  // namespace rv::jit
