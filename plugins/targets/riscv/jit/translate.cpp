@@ -569,6 +569,7 @@ public:
         bool open = true;   // falls through to the next instruction
         for (unsigned i = 0; i < n; ++i) {
             const Insn &in = ins[i];
+            cur_ = i;
             open = insn(in, op_info(in, h_.cfg.xlen), pcs[i], n - i);
         }
         if (open) {
@@ -611,16 +612,19 @@ private:
     // use repeats) get host registers.
     void choose_cached(std::span<const Insn> ins) {
         std::array<unsigned, 32> uses{};
-        uint32_t defined = 0;   // fully written before any read
-        read_first_ = 0;
-        for (const Insn &in : ins) {
-            const OpInfo &oi = op_info(in, h_.cfg.xlen);
-            const XOperands x = x_operands(in, oi);
-            read_first_ |= x.reads & ~defined;
-            defined |= x.writes;
+        // Liveness backwards: which registers code after each instruction
+        // may read before writing them (the rest need no reload after a call).
+        live_after_.resize(ins.size());
+        uint32_t live = 0;
+        for (size_t i = ins.size(); i-- > 0;) {
+            const OpInfo &oi = op_info(ins[i], h_.cfg.xlen);
+            const XOperands x = x_operands(ins[i], oi);
+            live_after_[i] = live;
+            live = (live & ~x.writes) | x.reads;
             if (oi.kind == Kind::Fallback || oi.kind == Kind::Pure) continue;   // through memory
             for (unsigned r = 1; r < 32; ++r) uses[r] += ((x.reads >> r) & 1) + ((x.writes >> r) & 1);
         }
+        read_first_ = live;
         cache_.fill(-1);
         cached_mask_ = volatile_mask_ = 0;
         for (int slot = 0; slot < kSlots; ++slot) {
@@ -717,35 +721,39 @@ private:
         insn_labels_.emplace_back(&l, in);
         lea(rsi, ptr[rip + l]);
     }
-    void call_fn(const void *fn) {
+    // After a sync and a call on the hot path (nothing dirty): the cached
+    // registers the rest of the block may read before writing them. (A
+    // loop's are all dirty from its head on: all of them.)
+    uint32_t live_after() const { return self_loop_ ? cached_mask_ : cached_mask_ & live_after_[cur_]; }
+    void call_fn(const void *fn, uint32_t reload_mask) {
         mov(qword[rip + &j_.ctx_.left], r12);   // for RetireSync
         mov(rax, reinterpret_cast<uintptr_t>(fn));
         call(rax);
-        reload(volatile_mask_);   // keeps eax and the flags
+        reload(reload_mask);      // keeps eax and the flags
         reload_f(fcached_mask_);  // every xmm is caller-saved
     }
     // Hot path: sync first. `reload_after`: the code continues after it.
     // force: a Leave (helper_fallback's).
     void fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, bool reload_after = true) {
         sync();
-        emit_fallback_call(in, pc, excess, force);
-        if (reload_after) reload(cached_mask_);
+        emit_fallback_call(in, pc, excess, force, reload_after ? live_after() : 0);
     }
     // helper_fallback(hart, insn, pc, excess, force); leaves the block when
     // it says so (trap, force). The caller has written the registers back.
-    void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, unsigned force) {
+    void emit_fallback_call(const Insn &in, uint64_t pc, unsigned excess, unsigned force, uint32_t reload_mask) {
         insn_addr(in);
         mov(rdx, pc);
         mov(ecx, excess);
         mov(r8d, force);
-        call_thunk(j_.thunk_fallback_);
+        call_thunk(j_.thunk_fallback_, reload_mask);
     }
     // Calls a prelude thunk (arguments from rsi on are set): it passes the
     // hart, stores the budget and leaves the block itself when the helper
-    // answers non-zero; back here, the caller-saved registers are reloaded.
-    void call_thunk(const uint8_t *thunk) {
+    // answers non-zero; back here, `reload_mask` is reloaded (at least the
+    // caller-saved registers still needed).
+    void call_thunk(const uint8_t *thunk, uint32_t reload_mask) {
         call(thunk);
-        reload(volatile_mask_);
+        reload(reload_mask);
         reload_f(fcached_mask_);
     }
 
@@ -898,8 +906,7 @@ private:
             sync();
             mov(rdi, rbx);
             insn_addr(in);
-            call_fn(reinterpret_cast<const void *>(in.fn));
-            reload(1u << rd);
+            call_fn(reinterpret_cast<const void *>(in.fn), (volatile_mask_ | 1u << rd) & live_after());
             return true;
         case Kind::Lui:
             if (rd) set_imm(rd, static_cast<uint64_t>(static_cast<int64_t>(in.imm)));
@@ -1171,7 +1178,7 @@ private:
             mov(edx, packed);
             mov(rcx, pc);
             mov(r8d, excess);
-            call_thunk(j_.thunk_load_);
+            call_thunk(j_.thunk_load_, volatile_mask_);
             if (live) clean_mxcsr();
             if (rd) reload(1u << rd);   // the helper wrote it to memory
             jmp(done, T_NEAR);
@@ -1210,7 +1217,7 @@ private:
             mov(ecx, packed);
             mov(r8, pc);
             mov(r9d, excess);
-            call_thunk(j_.thunk_store_);
+            call_thunk(j_.thunk_store_, volatile_mask_);
             if (live) clean_mxcsr();
             jmp(done, T_NEAR);
         });
@@ -1334,10 +1341,11 @@ private:
 
     // Calls the instruction's interpreter handler from a cold path; leaves
     // the block when it says so (trap, force).
-    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, uint64_t dirty, bool live) {
+    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, uint64_t dirty, bool live,
+                       uint32_t reload_mask) {
         writeback(dirty);
         if (live) fold_flags();
-        emit_fallback_call(in, pc, excess, force);
+        emit_fallback_call(in, pc, excess, force, reload_mask);
     }
     // FS == Off: the handler raises the illegal-instruction trap. Checked
     // once per block: only instructions that end the block, or CSR accesses
@@ -1352,7 +1360,7 @@ private:
         const bool live = mx_live_;
         cold([this, &off_path, in, pc, excess, dirty, live] {
             L(off_path);
-            call_fallback(in, pc, excess, kLeaveAlways, dirty, live);
+            call_fallback(in, pc, excess, kLeaveAlways, dirty, live, 0);
             jmp(j_.exit0_, T_NEAR);
         });
     }
@@ -1371,9 +1379,8 @@ private:
         const bool live = mx_live_;
         cold([this, &l, &done, in, pc, excess, dirty, live] {
             L(l);
-            call_fallback(in, pc, excess, kGoOn, dirty, live);
+            call_fallback(in, pc, excess, kGoOn, dirty, live, cached_mask_);
             if (live) clean_mxcsr();
-            reload(cached_mask_);
             jmp(done, T_NEAR);
         });
         return l;
@@ -1629,6 +1636,8 @@ private:
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
+    std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
+    unsigned cur_ = 0;                   // the instruction being translated
     // f registers in xmm2..xmm15: only those no single-precision op of the
     // block touches (so NaN-boxing checks can read memory); reloaded after
     // every call.
