@@ -752,6 +752,37 @@ TEST(JitPaging, ClearingSumDropsUserTranslations) {
     }
 }
 
+// A loop's loads keep one-entry TLBs of their own (memos): a CSR write in the
+// loop that clears SUM must make the next iteration's user load fault.
+TEST(JitPaging, ClearingSumInALoopFaultsItsNextLoad) {
+    Machine m({}, 1, true);
+    const uint64_t root = kBase + 0x20000;
+    put64(m, root + 8 * 2, pte_leaf(kBase));          // VA 0x80000000: identity, supervisor
+    put64(m, root + 8 * 3, pte_leaf(kBase, 0xd7));    // VA 0xc0000000: user (V R W U A D)
+    const uint64_t code = kBase + 0x1000;
+    m.bus.put32(code, i_type(0, 7, 3, 6, 0x03));           // ld x6, 0(x7)
+    m.bus.put32(code + 4, i_type(1, 8, 0, 8, 0x13));       // addi x8, x8, 1
+    m.bus.put32(code + 8, i_type(0x100, 9, 3, 0, 0x73));   // csrrc x0, sstatus, x9
+    m.bus.put32(code + 12, b_type(-12, 10, 8, 1));         // bne x8, x10, code
+    m.bus.put32(code + 16, 0x10500073);                    // wfi
+    m.bus.put32(kBase + 0x2000, 0x10500073);               // the trap handler: wfi
+    auto &s = m.hart->s;
+    enter_sv39_supervisor(m, root);
+    constexpr uint64_t kSum = 1ull << 18;
+    m.hart->csr_rw(0x100, 2, kSum, true);   // csrs sstatus, SUM
+    s.mtvec = kBase + 0x2000;
+    s.x[7] = 0xc0003000;
+    (void)m.hart->load<uint64_t>(s.x[7]);   // in the TLB: the first iteration fills the memo from it
+    s.x[8] = 0;
+    s.x[9] = kSum;
+    s.x[10] = 5;
+    s.pc = 0x80001000;
+    ASSERT_EQ(m.hart->run(1000), rv::Exit::Halted);
+    EXPECT_EQ(s.mcause, 13u);   // load page fault
+    EXPECT_EQ(s.mepc, 0x80001000u);
+    EXPECT_EQ(s.x[8], 1u);
+}
+
 // sfence.vma of one page: code reached through the jump cache at a virtual
 // pc whose mapping changed must be the new page's (the jump cache keeps
 // entries only across fences of pages it holds no code of). The same for a

@@ -115,6 +115,10 @@ struct Ctx {
     uint32_t mxcsr_clean = 0x1f80;
     uint32_t mxcsr_tmp = 0;
     uint8_t flag_map[64] = {};
+    // Loops' one-entry TLBs (Emitter::probe): the tags (key of the page and
+    // alignment; -1 matches nothing). Their addends live in host registers.
+    static constexpr unsigned kMemos = 4;
+    uint64_t memo_tag[kMemos] = {~0ull, ~0ull, ~0ull, ~0ull};
     Ctx();
 };
 

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <array>
+#include <bit>
 #include <deque>
 #include <memory_resource>
 
@@ -552,6 +553,8 @@ public:
             clean_mxcsr();
             mx_live_ = true;
         }
+        choose_memos(ins);
+        forget_memos();
         head_ = &label();   // a branch back to the block's start comes here
         L(*head_);
         if (fast_loop_) {
@@ -635,6 +638,22 @@ private:
             cache_[best] = static_cast<int8_t>(slot);
             cached_mask_ |= 1u << best;
             if (slot >= kFirstVolatile) volatile_mask_ |= 1u << best;
+        }
+    }
+
+    // A loop's loads and stores get one-entry TLBs of their own (memos)
+    // while spare host registers last: a hit is a compare with the tag
+    // instead of indexing the TLB. Any helper call forgets them.
+    void choose_memos(std::span<const Insn> ins) {
+        memo_of_.assign(ins.size(), -1);
+        nmemos_ = 0;
+        if (!self_loop_) return;
+        int slot = std::popcount(cached_mask_);
+        for (size_t i = 0; i < ins.size() && slot < kSlots && nmemos_ < Ctx::kMemos; ++i) {
+            const Kind k = op_info(ins[i], h_.cfg.xlen).kind;
+            if (k != Kind::Load && k != Kind::Store && k != Kind::FLoad && k != Kind::FStore) continue;
+            memo_reg_[nmemos_] = static_cast<int8_t>(slot++);
+            memo_of_[i] = static_cast<int8_t>(nmemos_++);
         }
     }
 
@@ -731,6 +750,11 @@ private:
         call(rax);
         reload(reload_mask);      // keeps eax and the flags
         reload_f(fcached_mask_);  // every xmm is caller-saved
+        forget_memos();
+    }
+    // After a helper: the TLB may have changed (and the spare registers).
+    void forget_memos() {
+        for (unsigned m = 0; m < nmemos_; ++m) mov(qword[rip + &j_.ctx_.memo_tag[m]], -1);
     }
     // Hot path: sync first. `reload_after`: the code continues after it.
     // force: a Leave (helper_fallback's).
@@ -755,6 +779,7 @@ private:
         call(thunk);
         reload(reload_mask);
         reload_f(fcached_mask_);
+        forget_memos();
     }
 
     // Leave if an event is pending or the budget is spent; else pay for the
@@ -1104,11 +1129,36 @@ private:
 
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
     // The TLB set is the data privilege's of this mode.
-    void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
-        static_assert(sizeof(Hart::TlbEntry) == 32);   // rdx = index << 5
-        // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
+    // The TLB probe of the instruction being translated: rcx = the key; the
+    // returned register holds the addend (va + it = host address).
+    Xbyak::Reg64 probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
+        const int m = cur_ < memo_of_.size() ? memo_of_[cur_] : -1;
+        if (m < 0) {
+            tlb_probe(size, tag_field, slow, va);
+            return rdx;
+        }
+        // A loop's own one-entry TLB for this access: the tag in the Ctx,
+        // the addend in a spare host register; refilled from the TLB.
+        const Xbyak::Reg64 H = kHost64[memo_reg_[m]];
+        Xbyak::Label &refill = label(), &back = label();
         mov(rcx, va);
         and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+        cmp(rcx, qword[rip + &j_.ctx_.memo_tag[m]]);
+        jne(refill, T_NEAR);
+        L(back);
+        cold([this, &refill, &back, &slow, tag_field, va, H, m] {
+            L(refill);
+            tlb_index(va);
+            cmp(qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
+            jne(slow, T_NEAR);
+            mov(H, qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
+            mov(qword[rip + &j_.ctx_.memo_tag[m]], rcx);
+            jmp(back, T_NEAR);
+        });
+        return H;
+    }
+    // rdx = the TLB index of va << 5 (entries are 32 bytes).
+    void tlb_index(const Xbyak::Reg64 &va) {
         if (have_bmi2()) {
             rorx(edx, va.cvt32(), 12 - 5);
         } else {
@@ -1116,6 +1166,13 @@ private:
             shr(edx, 12 - 5);
         }
         and_(edx, (Hart::kTlbSize - 1) << 5);
+    }
+    void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
+        static_assert(sizeof(Hart::TlbEntry) == 32);   // rdx = index << 5
+        // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
+        mov(rcx, va);
+        and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+        tlb_index(va);
         cmp(qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
         mov(rdx, qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(offsetof(Hart::TlbEntry, addend)))]);
@@ -1142,16 +1199,16 @@ private:
         const uint64_t dirty = dirty_all();   // what the slow path must write back
         const bool live = mx_live_;
         const Xbyak::Reg64 A = address(in);
-        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_r), slow, A);
+        const Xbyak::Reg64 H = probe(oi.size, offsetof(Hart::TlbEntry, tag_r), slow, A);
         // Straight into rd's host register when it has one.
         const bool direct = !fpl && in.rd && cache_[in.rd] >= 0;
         const Xbyak::Reg64 &V = direct ? kHost64[cache_[in.rd]] : rcx;
         const Xbyak::Reg32 &V32 = direct ? kHost32[cache_[in.rd]] : ecx;
         switch (oi.size) {
-        case 1: oi.sign ? movsx(V, byte[rdx + A]) : movzx(V32, byte[rdx + A]); break;
-        case 2: oi.sign ? movsx(V, word[rdx + A]) : movzx(V32, word[rdx + A]); break;
-        case 4: oi.sign ? movsxd(V, dword[rdx + A]) : mov(V32, dword[rdx + A]); break;
-        default: mov(V, qword[rdx + A]); break;
+        case 1: oi.sign ? movsx(V, byte[H + A]) : movzx(V32, byte[H + A]); break;
+        case 2: oi.sign ? movsx(V, word[H + A]) : movzx(V32, word[H + A]); break;
+        case 4: oi.sign ? movsxd(V, dword[H + A]) : mov(V32, dword[H + A]); break;
+        default: mov(V, qword[H + A]); break;
         }
         if (fpl) {
             if (oi.size == 8) {
@@ -1193,16 +1250,16 @@ private:
         const uint64_t dirty = dirty_all();
         const bool live = mx_live_;
         const Xbyak::Reg64 A = address(in);
-        tlb_probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow, A);
+        const Xbyak::Reg64 H = probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow, A);
         const int c2 = fps ? -1 : cache_[in.rs2];
         const Xbyak::Reg64 &V = c2 >= 0 ? kHost64[c2] : rcx;
         if (fps) fbits_to(rcx, in.rs2);
         else if (c2 < 0) mov(rcx, src(in.rs2));
         switch (oi.size) {
-        case 1: mov(byte[rdx + A], V.cvt8()); break;
-        case 2: mov(word[rdx + A], V.cvt16()); break;
-        case 4: mov(dword[rdx + A], V.cvt32()); break;
-        default: mov(qword[rdx + A], V); break;
+        case 1: mov(byte[H + A], V.cvt8()); break;
+        case 2: mov(word[H + A], V.cvt16()); break;
+        case 4: mov(dword[H + A], V.cvt32()); break;
+        default: mov(qword[H + A], V); break;
         }
         L(done);
         const uint32_t packed = oi.size | unsigned(in.len) << 8;
@@ -1637,6 +1694,9 @@ private:
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
+    std::vector<int8_t> memo_of_;        // per instruction: its memo in a loop, or -1
+    std::array<int8_t, Ctx::kMemos> memo_reg_{};   // each memo's kHost64 slot (the addend)
+    unsigned nmemos_ = 0;
     unsigned cur_ = 0;                   // the instruction being translated
     // f registers in xmm2..xmm15: only those no single-precision op of the
     // block touches (so NaN-boxing checks can read memory); reloaded after
