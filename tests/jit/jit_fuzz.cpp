@@ -540,6 +540,31 @@ TEST(JitChain, LoopChainsAndCountsInstructions) {
     EXPECT_GE(m.jit->stats().chained, 1u);
 }
 
+// Short loops run their body twice per round (the checks once per round):
+// traps in either copy leave the interpreter's exact state (pc, registers,
+// instret, mepc), and so does leaving from either copy's exit.
+TEST(JitChain, TrapsInEitherCopyOfAnUnrolledLoop) {
+    const std::vector<uint32_t> prog = {
+        i_type(1, 8, 0, 8, 0x13),   // loop: addi x8, x8, 1
+        i_type(0, 7, 3, 6, 0x03),   // ld x6, 0(x7): past the end of RAM it faults (skipped)
+        i_type(8, 7, 0, 7, 0x13),   // addi x7, x7, 8
+        b_type(-12, 10, 8, 1),      // bne x8, x10, loop
+        0x10500073};                // wfi
+    for (unsigned k = 1; k <= 4; ++k)
+        for (uint64_t rounds : {9u, 10u}) {
+            SCOPED_TRACE(k * 100 + rounds);
+            Machine ref(prog, 1, false), jit(prog, 1, true);
+            for (Machine *m : {&ref, &jit}) {
+                m->hart->s.x[7] = kBase + (1 << 20) - 8 * k;   // load k + 1 is the first to fault
+                m->hart->s.x[8] = 0;
+                m->hart->s.x[10] = rounds;
+                EXPECT_EQ(m->hart->run(100000), rv::Exit::Halted);
+            }
+            EXPECT_EQ(jit.hart->s.x[8], rounds);
+            EXPECT_EQ(diff(*ref.hart, *jit.hart, ref.bus, jit.bus), "");
+        }
+}
+
 TEST(JitOutAsm, ShowsHostCode) {
     std::string text;
     rv::jit::Options o;

@@ -570,10 +570,21 @@ public:
             fdirty_ = fcached_mask_;
         }
         bool open = true;   // falls through to the next instruction
-        for (unsigned i = 0; i < n; ++i) {
-            const Insn &in = ins[i];
-            cur_ = i;
-            open = insn(in, op_info(in, h_.cfg.xlen), pcs[i], n - i);
+        // A short loop closed by a branch runs its body twice per round: the
+        // first copy's branch leaves when not taken, else the second copy
+        // pays for itself and goes on (the checks are once per round).
+        unrolled_ = fast_loop_ && n <= kUnrollMax && lo.kind == Kind::Branch;
+        for (unsigned copy = 0; copy < (unrolled_ ? 2u : 1u); ++copy) {
+            if (copy) {
+                sub(r12, n_);
+                dirty_ = cached_mask_;
+            }
+            first_copy_ = unrolled_ && !copy;
+            for (unsigned i = 0; i < n; ++i) {
+                const Insn &in = ins[i];
+                cur_ = i;
+                open = insn(in, op_info(in, h_.cfg.xlen), pcs[i], n - i);
+            }
         }
         if (open) {
             sync();
@@ -988,6 +999,16 @@ private:
             } else {
                 mov(rax, xreg(in.rs1));
                 cmp(rax, xreg(in.rs2));
+            }
+            if (loop && first_copy_) {   // not taken: leave; taken: on to the second copy
+                Xbyak::Label &out = label();
+                jump_if(oi.sub, false, out);
+                cold([this, &out, next, dirty = dirty_all()] {
+                    L(out);
+                    writeback(dirty);
+                    exit_to(next);
+                });
+                return true;
             }
             if (loop && fast_loop_) {   // taken: round again (checks at the head)
                 jump_if(oi.sub, true, *head_);
@@ -1695,6 +1716,8 @@ private:
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
     std::vector<int8_t> memo_of_;        // per instruction: its memo in a loop, or -1
+    static constexpr unsigned kUnrollMax = 16;   // longest loop body emitted twice
+    bool unrolled_ = false, first_copy_ = false;
     std::array<int8_t, Ctx::kMemos> memo_reg_{};   // each memo's kHost64 slot (the addend)
     unsigned nmemos_ = 0;
     unsigned cur_ = 0;                   // the instruction being translated
