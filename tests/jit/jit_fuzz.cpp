@@ -81,7 +81,12 @@ constexpr unsigned kFixed[] = {10, 11, 12, 13, 14, 15};
 
 struct Gen {
     std::mt19937_64 rng;
-    explicit Gen(uint64_t seed) : rng(seed) {}
+    bool rv32;   // only RV32 encodings (no word forms, ld/sd/lwu, .d AMOs)
+    explicit Gen(uint64_t seed, bool rv32_ = false) : rng(seed), rv32(rv32_) {}
+    // Load/store/AMO widths that exist in this XLEN.
+    unsigned load_f3() { static const unsigned f[] = {0, 1, 2, 4, 5}; return rv32 ? f[u(5)] : static_cast<unsigned>(u(7)); }
+    unsigned store_f3() { return static_cast<unsigned>(u(rv32 ? 3 : 4)); }
+    unsigned dword_f3() { return rv32 ? 2 : 3; }   // lw / ld
     uint64_t u(uint64_t n) { return rng() % n; }
     unsigned rd() {
         for (;;) {
@@ -149,12 +154,12 @@ struct Gen {
             auto a = [&](unsigned f5, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd_) {
                 return f5 << 27 | static_cast<unsigned>(u(4)) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd_ << 7 | 0x2f;
             };
-            const unsigned f3 = 2 + static_cast<unsigned>(u(2));
+            const unsigned f3 = 2 + static_cast<unsigned>(rv32 ? 0 : u(2));
             if (u(2)) {
                 if (u(4)) p.push_back(a(0x02, 0, r, f3, rd()));   // lr (or not: a lone sc fails)
                 if (u(2)) p.push_back(r_type(0, rs(), rs(), 0, rd(), 0x33));
-                if (u(3) == 0) p.push_back(s_type(off & ~7, rs(), 10, 3));   // a store in between
-                p.push_back(a(0x03, rs(), u(6) ? r : 10, u(6) ? f3 : 5 - f3, rd()));   // sc
+                if (u(3) == 0) p.push_back(s_type(off & ~7, rs(), 10, dword_f3()));   // a store in between
+                p.push_back(a(0x03, rs(), u(6) ? r : 10, u(6) || rv32 ? f3 : 5 - f3, rd()));   // sc
             } else {
                 static const unsigned f5[] = {0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c};
                 p.push_back(a(f5[u(std::size(f5))], rs(), r, f3, rd()));
@@ -169,7 +174,7 @@ struct Gen {
                 switch (u(4)) {
                 case 0: emit_fp(p); break;
                 case 1: p.push_back(r_type(0, rs(), rs(), 0, rd(), 0x33)); break;
-                case 2: p.push_back(i_type(static_cast<int32_t>(u(512)) * 8 - 2048, 10, 3, rd(), 0x03)); break;
+                case 2: p.push_back(i_type(static_cast<int32_t>(u(512)) * 8 - 2048, 10, dword_f3(), rd(), 0x03)); break;
                 default: p.push_back(i_type(static_cast<int32_t>(u(512)) * 8 - 2048, 10, 3, fr(), 0x07)); break;
                 }
             }
@@ -201,7 +206,7 @@ struct Gen {
                                             {0, 6}, {0, 7}, {1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5},
                                             {1, 6}, {1, 7}};
             auto &e = f[u(std::size(f))];
-            bool w = u(3) == 0 && !(e[0] == 1 && (e[1] == 1 || e[1] == 2 || e[1] == 3)) &&
+            bool w = !rv32 && u(3) == 0 && !(e[0] == 1 && (e[1] == 1 || e[1] == 2 || e[1] == 3)) &&
                      !(e[0] == 0 && (e[1] == 2 || e[1] == 3 || e[1] == 4 || e[1] == 6 || e[1] == 7));
             p.push_back(r_type(e[0], rs(), rs(), e[1], rd(), w ? 0x3b : 0x33));
             break;
@@ -210,16 +215,16 @@ struct Gen {
             static const unsigned f3[] = {0, 2, 3, 4, 6, 7, 1, 5};
             unsigned f = f3[u(8)];
             int32_t imm = static_cast<int32_t>(u(4096)) - 2048;
-            bool w = u(4) == 0;
-            if (f == 1) imm = static_cast<int32_t>(u(w ? 32 : 64));
-            if (f == 5) imm = static_cast<int32_t>(u(w ? 32 : 64)) | (u(2) ? 0x400 : 0);
+            bool w = !rv32 && u(4) == 0;
+            if (f == 1) imm = static_cast<int32_t>(u(w || rv32 ? 32 : 64));
+            if (f == 5) imm = static_cast<int32_t>(u(w || rv32 ? 32 : 64)) | (u(2) ? 0x400 : 0);
             if (w && f != 0 && f != 1 && f != 5) f = 0;
             p.push_back(i_type(imm, rs(), f, rd(), w ? 0x1b : 0x13));
             break;
         }
         case 6: p.push_back(u_type(static_cast<uint32_t>(u(1 << 20)), rd(), u(2) ? 0x37 : 0x17)); break;
         case 7: case 8: {   // loads from the data window, sometimes misaligned
-            unsigned f3 = static_cast<unsigned>(u(7));
+            unsigned f3 = load_f3();
             int32_t off = static_cast<int32_t>(u(4096)) - 2048;
             if (u(4)) off &= ~7;
             if (u(3) == 0) {   // through a pointer register, offset 0 (a load and a store)
@@ -227,7 +232,7 @@ struct Gen {
                 if (r == 0) r = 5;
                 p.push_back(i_type(off, 10, 0, r, 0x13));
                 p.push_back(i_type(0, r, f3, rd(), 0x03));
-                p.push_back(s_type(0, rs(), r, static_cast<unsigned>(u(4))));
+                p.push_back(s_type(0, rs(), r, store_f3()));
                 p.push_back(i_type(0, r, f3, u(2) ? r : rd(), 0x03));
                 break;
             }
@@ -237,7 +242,7 @@ struct Gen {
         case 9: case 10: {   // stores to the data window
             int32_t off = static_cast<int32_t>(u(4096)) - 2048;
             if (u(4)) off &= ~7;
-            p.push_back(s_type(off, rs(), 10, static_cast<unsigned>(u(4))));
+            p.push_back(s_type(off, rs(), 10, store_f3()));
             break;
         }
         case 11: {   // forward branch over a few whole units (offset set by assemble)
@@ -267,8 +272,8 @@ struct Gen {
             p.push_back(u(2) ? 0x00000073u : 0xc0001073u);   // ecall / unimp (illegal)
             break;
         case 16: {   // MMIO load/store
-            if (u(2)) p.push_back(i_type(static_cast<int32_t>(u(2) * 8), 11, static_cast<unsigned>(u(4)), rd(), 0x03));
-            else p.push_back(s_type(static_cast<int32_t>(u(2) * 8), rs(), 11, static_cast<unsigned>(u(4))));
+            if (u(2)) p.push_back(i_type(static_cast<int32_t>(u(2) * 8), 11, load_f3() & 3, rd(), 0x03));
+            else p.push_back(s_type(static_cast<int32_t>(u(2) * 8), rs(), 11, store_f3()));
             break;
         }
         case 17: {   // self-modifying: overwrite a later addi (the next one, or past a fence.i)
@@ -278,7 +283,7 @@ struct Gen {
             uint32_t hi = (word + 0x800) >> 12;
             int32_t lo = static_cast<int32_t>(word << 20) >> 20;
             p.push_back(u_type(hi & 0xfffff, 14, 0x37));
-            p.push_back(i_type(lo, 14, 0, 14, 0x1b));   // addiw: sign-extended word
+            p.push_back(i_type(lo, 14, 0, 14, rv32 ? 0x13 : 0x1b));   // addi(w): the word
             p.push_back(s_type(static_cast<int32_t>(4 * (i + at)), 14, 12, 2));
             if (fence) p.push_back(0x0000100fu);   // fence.i
             p.push_back(i_type(7, rs(), 0, rd(), 0x13));   // the target
@@ -293,7 +298,7 @@ struct Gen {
             break;
         }
         case 19:   // load from an unmapped address: access fault
-            p.push_back(i_type(static_cast<int32_t>(u(64)) * 8, 0, 3, rd(), 0x03));
+            p.push_back(i_type(static_cast<int32_t>(u(64)) * 8, 0, dword_f3(), rd(), 0x03));
             break;
         case 20:   // loop: count down a register a few times
         {
@@ -315,9 +320,10 @@ struct Machine {
     std::unique_ptr<rv::Hart> hart;
     std::unique_ptr<rv::jit::Jit> jit;
     Machine(const std::vector<uint32_t> &prog, uint64_t seed, bool use_jit,
-            const rv::jit::Options &opt = {}) {
+            const rv::jit::Options &opt = {}, unsigned xlen = 64) {
         rv::Config cfg;
         cfg.resetvec = kBase;
+        cfg.xlen = xlen;
         hart = std::make_unique<rv::Hart>(bus, cfg);
         for (size_t i = 0; i < prog.size(); ++i) bus.put32(kBase + 4 * i, prog[i]);
         // Trap handler: skip the trapping 4-byte instruction.
@@ -325,7 +331,7 @@ struct Machine {
                                     i_type(0x341, 31, 1, 0, 0x73), 0x30200073};
         for (size_t i = 0; i < std::size(handler); ++i) bus.put32(kHandler + 4 * i, handler[i]);
         std::mt19937_64 r(seed ^ 0x9e3779b97f4a7c15ull);
-        for (unsigned i = 1; i < 32; ++i) hart->s.x[i] = (i & 1) ? r() : r() % 4096;
+        for (unsigned i = 1; i < 32; ++i) hart->s.x[i] = ((i & 1) ? r() : r() % 4096) & hart->xmask();
         hart->s.x[10] = kData;
         hart->s.x[11] = kMmio;
         hart->s.x[12] = kBase;
@@ -393,8 +399,8 @@ uint64_t g_flushes = 0;   // code-cache flushes seen by run_one (all machines)
 // budget > 1: the JIT runs up to that many instructions (random) between
 // comparisons, so loops also iterate inside generated code.
 std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt = {}, size_t min_len = 64,
-                    unsigned budget = 1) {
-    Gen g(seed);
+                    unsigned budget = 1, unsigned xlen = 64) {
+    Gen g(seed, xlen == 32);
     const size_t n = min_len + g.u(300);
     std::vector<uint32_t> prog;
     std::vector<size_t> starts;                        // unit start indices
@@ -414,7 +420,7 @@ std::string run_one(uint64_t seed, uint64_t &blocks, const rv::jit::Options &opt
                                             : j_type(off, (prog[at] >> 7) & 31);
     }
     prog.push_back(0x10500073);   // wfi with no interrupt enabled: both halt here
-    Machine ref(prog, seed, false), jit(prog, seed, true, opt);
+    Machine ref(prog, seed, false, {}, xlen), jit(prog, seed, true, opt, xlen);
     std::mt19937_64 br(seed);
     for (int step = 0; step < 20000; ++step) {
         rv::Exit e = jit.hart->run(budget > 1 ? 1 + br() % budget : 1);   // one block, or more
@@ -483,6 +489,15 @@ void fuzz_variant(const rv::jit::Options &opt, unsigned programs, size_t min_len
     for (unsigned k = 0; k < programs; ++k) {
         std::string d = run_one(7000 + k, blocks, opt, min_len, budget);
         ASSERT_TRUE(d.empty()) << d;
+    }
+}
+
+// RV32: registers are kept zero-extended; the JIT computes in 32 bits.
+TEST(JitFuzz, Rv32ProgramsAgreeWithInterpreter) {
+    uint64_t blocks = 0;
+    for (unsigned k = 0; k < 300; ++k) {
+        std::string d = run_one(32000 + k, blocks, {}, 64, k % 2 ? 64 : 1, 32);
+        ASSERT_TRUE(d.empty()) << d << "(xlen 32)";
     }
 }
 

@@ -153,7 +153,7 @@ bool pure_ext(Ext e) {
 }
 
 struct OpTable {
-    std::vector<OpInfo> by_op[2];   // [0] RV32 (no native code yet), [1] RV64
+    std::vector<OpInfo> by_op[2];   // [0] RV32, [1] RV64
     OpTable() {
         auto ops = all_ops();
         for (auto &v : by_op) v.resize(ops.size());
@@ -167,17 +167,18 @@ struct OpTable {
             base.ends = (system && !goes_on) || cf;
             base.leave = goes_on ? kLeaveIfChanged : system ? kLeaveAlways : kGoOn;
             if (pure_ext(d.ext) && !cf) base.kind = Kind::Pure;
-            by_op[0][i] = base;
-            OpInfo o64 = base;
+            // RV32 decodes none of the RV64-only instructions: one table
+            // serves both, the emitter minds XLEN.
+            OpInfo o = base;
             for (const NativeLine &n : kNative) {
                 if (name != n.name) continue;
-                o64.kind = n.kind;
-                o64.sub = n.sub;
-                o64.size = n.size;
-                o64.sign = n.sign;
-                o64.dbl = n.dbl;
+                o.kind = n.kind;
+                o.sub = n.sub;
+                o.size = n.size;
+                o.sign = n.sign;
+                o.dbl = n.dbl;
             }
-            by_op[1][i] = o64;
+            by_op[0][i] = by_op[1][i] = o;
         }
     }
 };
@@ -293,7 +294,7 @@ int helper_load(Hart *hp, uint64_t va, uint64_t packed, uint64_t pc, uint64_t ex
         h.s.f[rd] = size == 4 ? (0xffffffff00000000ull | v) : v;   // NaN-boxed single
         h.fs_dirty();
     } else if (rd) {
-        h.s.x[rd] = v;
+        h.s.x[rd] = v & h.xmask();   // RV32 keeps registers zero-extended
     }
     if (must_leave(h)) {
         h.s.instret -= excess - 1;
@@ -931,7 +932,7 @@ private:
 
     // Returns whether execution falls through to the next instruction.
     bool insn(const Insn &in, const OpInfo &oi, uint64_t pc, unsigned excess) {
-        const uint64_t next = pc + in.len;
+        const uint64_t next = (pc + in.len) & xmask_;
         const unsigned rd = in.rd;
         switch (oi.kind) {
         case Kind::Fallback:
@@ -945,13 +946,13 @@ private:
             call_fn(reinterpret_cast<const void *>(in.fn), (volatile_mask_ | 1u << rd) & live_after());
             return true;
         case Kind::Lui:
-            if (rd) set_imm(rd, static_cast<uint64_t>(static_cast<int64_t>(in.imm)));
+            if (rd) set_imm(rd, static_cast<uint64_t>(static_cast<int64_t>(in.imm)) & xmask_);
             return true;
         case Kind::Auipc:
-            if (rd) set_imm(rd, pc + static_cast<int64_t>(in.imm));
+            if (rd) set_imm(rd, (pc + static_cast<int64_t>(in.imm)) & xmask_);
             return true;
         case Kind::Jal: {
-            uint64_t t = pc + static_cast<int64_t>(in.imm);
+            uint64_t t = (pc + static_cast<int64_t>(in.imm)) & xmask_;
             if (!aligned_target(t)) {
                 fallback(in, pc, excess, kLeaveAlways, false);
                 return true;
@@ -966,9 +967,15 @@ private:
             return false;
         }
         case Kind::Jalr: {
-            mov(rax, src(in.rs1));
-            if (in.imm) add(rax, in.imm);
-            and_(rax, -2);
+            if (x32_) {   // 32-bit arithmetic zero-extends: the RV32 wrap
+                mov(eax, src(in.rs1, 32));
+                if (in.imm) add(eax, in.imm);
+                and_(eax, -2);
+            } else {
+                mov(rax, src(in.rs1));
+                if (in.imm) add(rax, in.imm);
+                and_(rax, -2);
+            }
             sync();
             if (!has_c()) {
                 Xbyak::Label &bad = label();
@@ -988,14 +995,20 @@ private:
             return false;
         }
         case Kind::Branch: {
-            uint64_t t = pc + static_cast<int64_t>(in.imm);
+            uint64_t t = (pc + static_cast<int64_t>(in.imm)) & xmask_;
             Xbyak::Label &taken = label();
             const bool loop = self_loop_ && t == b_->pc;
             if (!loop) sync();
+            const int bits = x32_ ? 32 : 64;   // RV32: signed compares of the low halves
             if (cache_[in.rs1] >= 0) {
-                cmp(kHost64[cache_[in.rs1]], src(in.rs2));
+                cmp(x32_ ? static_cast<const Xbyak::Reg &>(kHost32[cache_[in.rs1]]) : kHost64[cache_[in.rs1]],
+                    src(in.rs2, bits));
             } else if (cache_[in.rs2] >= 0) {
-                cmp(xreg(in.rs1), kHost64[cache_[in.rs2]]);
+                cmp(xreg(in.rs1, bits),
+                    x32_ ? static_cast<const Xbyak::Reg &>(kHost32[cache_[in.rs2]]) : kHost64[cache_[in.rs2]]);
+            } else if (x32_) {
+                mov(eax, xreg(in.rs1, 32));
+                cmp(eax, xreg(in.rs2, 32));
             } else {
                 mov(rax, xreg(in.rs1));
                 cmp(rax, xreg(in.rs2));
@@ -1071,6 +1084,12 @@ private:
         const Xbyak::Reg64 &D = direct ? kHost64[cache_[rd]] : rax;
         const Xbyak::Reg32 &D32 = direct ? kHost32[cache_[rd]] : eax;
         const bool in_place = direct && in.rs1 == rd;   // D already holds rs1
+        if (x32_) {
+            alu32(in, oi, D32, in_place);
+            if (direct) dirty_ |= 1u << rd;
+            else set(rd, rax);
+            return true;
+        }
         switch (oi.kind) {
         case Kind::AluR:
             if (!in_place) mov(D, src(in.rs1));
@@ -1148,6 +1167,56 @@ private:
         return true;
     }
 
+    // RV32 arithmetic: 32-bit host operations, whose results the host
+    // zero-extends, as RV32 registers are kept. D32 is rd's host register or
+    // eax (MulH/MulHU: always eax).
+    void alu32(const Insn &in, const OpInfo &oi, const Xbyak::Reg32 &D32, bool in_place) {
+        const int32_t imm = in.imm;
+        if (oi.kind == Kind::MulH || oi.kind == Kind::MulHU) {   // the high half of the 64-bit product
+            if (oi.kind == Kind::MulH) {
+                movsxd(rax, src(in.rs1, 32));
+                movsxd(rcx, src(in.rs2, 32));
+            } else {
+                mov(eax, src(in.rs1, 32));
+                mov(ecx, src(in.rs2, 32));
+            }
+            imul(rax, rcx);
+            shr(rax, 32);
+            return;
+        }
+        if (!in_place) mov(D32, src(in.rs1, 32));
+        if (oi.kind == Kind::Mul) {
+            imul(D32, src(in.rs2, 32));
+            return;
+        }
+        if (oi.kind == Kind::AluR) {
+            switch (oi.sub) {
+            case ADD: add(D32, src(in.rs2, 32)); break;
+            case SUB: sub(D32, src(in.rs2, 32)); break;
+            case XOR: xor_(D32, src(in.rs2, 32)); break;
+            case OR: or_(D32, src(in.rs2, 32)); break;
+            case AND: and_(D32, src(in.rs2, 32)); break;
+            case SLL: mov(ecx, src(in.rs2, 32)); shl(D32, cl); break;   // x86 masks the count to 5 bits
+            case SRL: mov(ecx, src(in.rs2, 32)); shr(D32, cl); break;
+            case SRA: mov(ecx, src(in.rs2, 32)); sar(D32, cl); break;
+            case SLT: cmp(D32, src(in.rs2, 32)); setl(al); movzx(D32, al); break;
+            case SLTU: cmp(D32, src(in.rs2, 32)); setb(al); movzx(D32, al); break;
+            }
+            return;
+        }
+        switch (oi.sub) {   // AluI
+        case ADD: if (imm || !in_place) add(D32, imm); break;
+        case XOR: xor_(D32, imm); break;
+        case OR: or_(D32, imm); break;
+        case AND: and_(D32, imm); break;
+        case SLL: shl(D32, imm & 31); break;
+        case SRL: shr(D32, imm & 31); break;
+        case SRA: sar(D32, imm & 31); break;
+        case SLT: cmp(D32, imm); setl(al); movzx(D32, al); break;
+        case SLTU: cmp(D32, imm); setb(al); movzx(D32, al); break;
+        }
+    }
+
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
     // The TLB set is the data privilege's of this mode.
     // The TLB probe of the instruction being translated: rcx = the key; the
@@ -1203,6 +1272,15 @@ private:
     Xbyak::Reg64 address(const Insn &in) {
         const int c = cache_[in.rs1];
         if (c >= 0 && !in.imm) return kHost64[c];
+        if (x32_) {   // wraps at 4 GiB: 32-bit arithmetic (zero-extends)
+            if (c >= 0) {
+                lea(eax, ptr[kHost64[c] + in.imm]);
+            } else {
+                mov(eax, src(in.rs1, 32));
+                add(eax, in.imm);
+            }
+            return rax;
+        }
         if (c >= 0) {
             lea(rax, ptr[kHost64[c] + in.imm]);
         } else {
@@ -1225,10 +1303,12 @@ private:
         const bool direct = !fpl && in.rd && cache_[in.rd] >= 0;
         const Xbyak::Reg64 &V = direct ? kHost64[cache_[in.rd]] : rcx;
         const Xbyak::Reg32 &V32 = direct ? kHost32[cache_[in.rd]] : ecx;
+        // RV32 sign-extends to 32 bits (the host zero-extends those).
+        const Xbyak::Reg &S = x32_ ? static_cast<const Xbyak::Reg &>(V32) : V;
         switch (oi.size) {
-        case 1: oi.sign ? movsx(V, byte[H + A]) : movzx(V32, byte[H + A]); break;
-        case 2: oi.sign ? movsx(V, word[H + A]) : movzx(V32, word[H + A]); break;
-        case 4: oi.sign ? movsxd(V, dword[H + A]) : mov(V32, dword[H + A]); break;
+        case 1: oi.sign ? movsx(S, byte[H + A]) : movzx(V32, byte[H + A]); break;
+        case 2: oi.sign ? movsx(S, word[H + A]) : movzx(V32, word[H + A]); break;
+        case 4: oi.sign && !x32_ ? movsxd(V, dword[H + A]) : mov(V32, dword[H + A]); break;
         default: mov(V, qword[H + A]); break;
         }
         if (fpl) {
@@ -1371,7 +1451,7 @@ private:
             }
         }
         if (in.rd) {
-            if (w) movsxd(rcx, ecx);
+            if (w && !x32_) movsxd(rcx, ecx);   // RV64 sign-extends; RV32 keeps it zero-extended
             set(in.rd, rcx);
         }
         L(done);
@@ -1616,6 +1696,7 @@ private:
             break;
         case Kind::FMvXF:
             if (d) fbits_to(rax, rs1);
+            else if (x32_) mov(eax, fd(rs1));
             else movsxd(rax, fd(rs1));
             if (rd) set(rd, rax);
             break;
@@ -1662,7 +1743,7 @@ private:
                 if (t == 0) rtz ? cvttss2si(eax, fd(rs1)) : cvtss2si(eax, fd(rs1));
                 else rtz ? cvttss2si(rax, fd(rs1)) : cvtss2si(rax, fd(rs1));
             }
-            if (t < 2) movsxd(rax, eax);   // 32-bit results are sign-extended
+            if (t < 2 && !x32_) movsxd(rax, eax);   // RV64 sign-extends 32-bit results
             if (rd) set(rd, rax);
             break;
         }
@@ -1714,6 +1795,8 @@ private:
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
+    const bool x32_ = h_.cfg.xlen == 32;   // RV32: registers hold zero-extended 32-bit values
+    const uint64_t xmask_ = h_.xmask();
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
     std::vector<int8_t> memo_of_;        // per instruction: its memo in a loop, or -1
     static constexpr unsigned kUnrollMax = 16;   // longest loop body emitted twice
