@@ -6,7 +6,8 @@ the host and run natively, side by side in one run. Prints the median wall
 time of each and the ratios JIT/reference and JIT/native.
 
 Environment: TESSERA_BUILD (build dir, default build), RUNS (default 3),
-KERNELS (comma list), SCALE (work per kernel, default 192)."""
+KERNELS (comma list), SCALE (work per kernel, default 192), XLEN (64, or 32:
+rv32gc guests on `-cpu rv32` against qemu-system-riscv32)."""
 import os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -18,6 +19,10 @@ SRC = os.path.join(ROOT, "bench", "guests", "kernels.c")
 KERNELS = os.environ.get("KERNELS", "hash,sort,interp,matmul,fmadd,nbody,mandel").split(",")
 # Same floating-point semantics on both sides: no contraction into fused ops.
 CFLAGS = ["-O2", "-fno-math-errno", "-ffp-contract=off"]
+XLEN = os.environ.get("XLEN", "64")
+if XLEN not in ("32", "64"):
+    sys.exit("XLEN is 32 or 64")
+ARCH = ["-march=rv64gc", "-mabi=lp64d"] if XLEN == "64" else ["-march=rv32gc", "-mabi=ilp32d"]
 
 
 def timed(cmd):
@@ -37,7 +42,7 @@ def build(tmp, kernel):
         sys.exit("riscv64-unknown-elf-gcc is needed (scripts/install-deps)")
     scale = [f"-DSCALE={os.environ.get('SCALE', '192')}"]   # ~1 s per kernel under a JIT
     elf = os.path.join(tmp, f"{kernel}.elf")
-    subprocess.run([gcc, "-ffreestanding", "-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany", "-nostdlib",
+    subprocess.run([gcc, "-ffreestanding", *ARCH, "-mcmodel=medany", "-nostdlib",
                     "-nostartfiles", *CFLAGS, *scale, f"-DKERNEL={kernel}", "-T", os.path.join(COMMON, "spike.ld"),
                     "-o", elf, os.path.join(COMMON, "crt0.S"), os.path.join(COMMON, "htif_exit.c"), SRC, "-lgcc"],
                    check=True)
@@ -49,13 +54,14 @@ def build(tmp, kernel):
 
 def main():
     spike = ["-M", "spike", "-nographic", "-bios", "none", "-kernel"]
-    emus = [("tessera jit", [TESSERA, "-accel", "tcg"] + spike),
-            ("tessera interp", [TESSERA, "-accel", "tcg,jit=off"] + spike)]
-    ref = shutil.which("qemu-system-riscv64")
+    cpu = ["-cpu", "rv32"] if XLEN == "32" else []
+    emus = [("tessera jit", [TESSERA, "-accel", "tcg", *cpu] + spike),
+            ("tessera interp", [TESSERA, "-accel", "tcg,jit=off", *cpu] + spike)]
+    ref = shutil.which(f"qemu-system-riscv{XLEN}")
     if ref:
         emus.append(("reference", [ref] + spike))
     cols = [name for name, _ in emus] + ["native"]
-    print(f"median of {RUNS} runs, wall seconds (startup included)")
+    print(f"rv{XLEN}gc guests, median of {RUNS} runs, wall seconds (startup included)")
     print(f"{'kernel':<8}" + "".join(f"{c:>16}" for c in cols) + f"{'jit/ref':>9}{'jit/nat':>9}{'jit/int':>9}")
     geo = {"ref": [], "nat": [], "int": []}
     with tempfile.TemporaryDirectory() as tmp:
