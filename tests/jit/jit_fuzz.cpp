@@ -555,6 +555,25 @@ TEST(JitChain, LoopChainsAndCountsInstructions) {
     EXPECT_GE(m.jit->stats().chained, 1u);
 }
 
+// A loop of two chained blocks: the jump forward enters the second block past
+// its checks, the branch back to the first checks; the budget still stops it.
+TEST(JitChain, LoopOfTwoBlocksStopsAtTheBudget) {
+    const std::vector<uint32_t> prog = {
+        i_type(-1, 0, 0, 5, 0x13),   // li x5, -1 (counts down for ever)
+        i_type(-1, 5, 0, 5, 0x13),   // top: addi x5, x5, -1
+        b_type(8, 0, 0, 0),          // beq x0, x0, +8
+        0x10500073,                  // (skipped)
+        b_type(-12, 0, 5, 1),        // bnez x5, top
+        0x10500073};                 // wfi
+    Machine m(prog, 1, true);
+    EXPECT_EQ(m.hart->run(10000), rv::Exit::Budget);
+    EXPECT_GE(m.hart->s.instret, 10000u);
+    EXPECT_LT(m.hart->s.instret, 10000u + 64);
+    EXPECT_EQ(m.hart->s.instret, 1 + 3 * (static_cast<uint64_t>(-1) - m.hart->s.x[5]) -
+                                     (m.hart->s.pc == kBase + 8 ? 2 : m.hart->s.pc == kBase + 16 ? 1 : 0));
+    EXPECT_GE(m.jit->stats().chained, 2u);
+}
+
 // Short loops run their body twice per round (the checks once per round):
 // traps in either copy leave the interpreter's exact state (pc, registers,
 // instret, mepc), and so does leaving from either copy's exit.

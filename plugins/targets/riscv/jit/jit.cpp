@@ -167,7 +167,8 @@ void Jit::tlb_page_flushed(uint64_t va) {
 // ---- Dispatch -------------------------------------------------------------------
 
 void Jit::chain(BlockExit *e, Block *to) {
-    int32_t rel = static_cast<int32_t>(to->code - (e->site_at() + 4));
+    const uint8_t *entry = to->code + (to->pc > e->from->pc ? to->skip : 0);
+    int32_t rel = static_cast<int32_t>(entry - (e->site_at() + 4));
     std::memcpy(e->site_at(), &rel, 4);
     e->to = to;
     e->next_in = to->incoming;

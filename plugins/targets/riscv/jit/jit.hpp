@@ -92,6 +92,11 @@ struct Block {
     // dispatcher, which interprets it.
     bool interp = false;
     uint8_t nexits = 0;
+    // Offset of the entry that skips the prologue's checks (pays only):
+    // chained jumps to a block at a higher pc enter there. Every cycle of
+    // blocks has an edge to a block at a lower or equal pc (or an indirect
+    // jump, or a loop's own back edge), which checks.
+    uint8_t skip = 0;
     BlockExit exits[2];
 };
 

@@ -539,7 +539,7 @@ public:
         choose_fcached(ins);
         if (!fast_loop_) {
             // Prologue: leave if an event is pending or the budget is spent.
-            entry_checks();
+            b.skip = static_cast<uint8_t>(entry_checks());
             cold([this, pc = pcs[0]] {
                 L(*no_entry_);
                 leave_at(pc);
@@ -799,12 +799,15 @@ private:
     // fence.i sets check_, so code leaves at the next entry; the dispatcher's
     // lookup re-checks the page; the jump cache's generation moves; and
     // chained exits stay within one page, re-checked as a whole.)
-    void entry_checks() {
+    // Returns the offset of the payment (see Block::skip).
+    size_t entry_checks() {
         cmp(byte[rbx + off(&h_.check_)], 0);
         jne(*no_entry_, T_NEAR);
         test(r12, r12);
         jle(*no_entry_, T_NEAR);
+        const size_t pay = getSize();
         sub(r12, n_);   // retires the block (instret = base - left)
+        return pay;
     }
 
     // The self loop's back edge: registers stay in host registers (dirty)
