@@ -452,18 +452,15 @@ public:
         }
         // Cold exits: `call leave32_/leave64_` followed by the pc to store
         // (4 bytes sign-extended, or 8): smaller than storing it inline.
-        align(16);
-        j_.leave32_ = getCurr();
-        pop(rcx);
-        movsxd(rax, dword[rcx]);
-        mov(qword[rbx + off(&h_.s.pc)], rax);
-        jmp(j_.exit0_);
-        align(16);
-        j_.leave64_ = getCurr();
-        pop(rcx);
-        mov(rax, qword[rcx]);
-        mov(qword[rbx + off(&h_.s.pc)], rax);
-        jmp(j_.exit0_);
+        for (const bool wide : {false, true}) {
+            align(16);
+            (wide ? j_.leave64_ : j_.leave32_) = getCurr();
+            pop(rcx);
+            if (wide) mov(rax, qword[rcx]);
+            else movsxd(rax, dword[rcx]);
+            mov(qword[rbx + off(&h_.s.pc)], rax);
+            jmp(j_.exit0_);
+        }
         // An unchained exit (rax = its BlockExit): store the target pc and
         // return the exit to the dispatcher, which chains it.
         align(16);
