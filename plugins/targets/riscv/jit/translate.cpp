@@ -1084,137 +1084,70 @@ private:
         const Xbyak::Reg64 &D = direct ? kHost64[cache_[rd]] : rax;
         const Xbyak::Reg32 &D32 = direct ? kHost32[cache_[rd]] : eax;
         const bool in_place = direct && in.rs1 == rd;   // D already holds rs1
-        if (x32_) {
-            alu32(in, oi, D32, in_place);
-            if (direct) dirty_ |= 1u << rd;
-            else set(rd, rax);
-            return true;
-        }
+        // RV64 computes in 64 bits, its W forms and RV32 in 32: the host
+        // zero-extends 32-bit results, as RV32 keeps registers; W forms then
+        // sign-extend.
+        const bool narrow = x32_ || oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
+        const Xbyak::Reg &R = narrow ? static_cast<const Xbyak::Reg &>(D32) : D;
+        const int bits = narrow ? 32 : 64;
         switch (oi.kind) {
-        case Kind::AluR:
-            if (!in_place) mov(D, src(in.rs1));
+        case Kind::AluR: case Kind::AluRW:
+            if (!in_place) mov(R, src(in.rs1, bits));
             switch (oi.sub) {
-            case ADD: add(D, src(in.rs2)); break;
-            case SUB: sub(D, src(in.rs2)); break;
-            case XOR: xor_(D, src(in.rs2)); break;
-            case OR: or_(D, src(in.rs2)); break;
-            case AND: and_(D, src(in.rs2)); break;
-            case SLL: mov(rcx, src(in.rs2)); shl(D, cl); break;
-            case SRL: mov(rcx, src(in.rs2)); shr(D, cl); break;
-            case SRA: mov(rcx, src(in.rs2)); sar(D, cl); break;
-            case SLT: cmp(D, src(in.rs2)); setl(al); movzx(D32, al); break;
-            case SLTU: cmp(D, src(in.rs2)); setb(al); movzx(D32, al); break;
+            case ADD: add(R, src(in.rs2, bits)); break;
+            case SUB: sub(R, src(in.rs2, bits)); break;
+            case XOR: xor_(R, src(in.rs2, bits)); break;
+            case OR: or_(R, src(in.rs2, bits)); break;
+            case AND: and_(R, src(in.rs2, bits)); break;
+            case SLL: mov(ecx, src(in.rs2, 32)); shl(R, cl); break;   // x86 masks the count as RISC-V does
+            case SRL: mov(ecx, src(in.rs2, 32)); shr(R, cl); break;
+            case SRA: mov(ecx, src(in.rs2, 32)); sar(R, cl); break;
+            case SLT: cmp(R, src(in.rs2, bits)); setl(al); movzx(D32, al); break;
+            case SLTU: cmp(R, src(in.rs2, bits)); setb(al); movzx(D32, al); break;
             }
             break;
-        case Kind::AluI:
-            if (!in_place) mov(D, src(in.rs1));
+        case Kind::AluI: case Kind::AluIW:
+            if (!in_place) mov(R, src(in.rs1, bits));
             switch (oi.sub) {
-            case ADD: if (imm) add(D, imm); break;
-            case XOR: xor_(D, imm); break;
-            case OR: or_(D, imm); break;
-            case AND: and_(D, imm); break;
-            case SLL: shl(D, imm & 63); break;
-            case SRL: shr(D, imm & 63); break;
-            case SRA: sar(D, imm & 63); break;
-            case SLT: cmp(D, imm); setl(al); movzx(D32, al); break;
-            case SLTU: cmp(D, imm); setb(al); movzx(D32, al); break;
+            case ADD: if (imm) add(R, imm); break;
+            case XOR: xor_(R, imm); break;
+            case OR: or_(R, imm); break;
+            case AND: and_(R, imm); break;
+            case SLL: shl(R, imm & (bits - 1)); break;
+            case SRL: shr(R, imm & (bits - 1)); break;
+            case SRA: sar(R, imm & (bits - 1)); break;
+            case SLT: cmp(R, imm); setl(al); movzx(D32, al); break;
+            case SLTU: cmp(R, imm); setb(al); movzx(D32, al); break;
             }
             break;
-        case Kind::AluRW:
-            if (!in_place) mov(D32, src(in.rs1, 32));
-            switch (oi.sub) {
-            case ADD: add(D32, src(in.rs2, 32)); break;
-            case SUB: sub(D32, src(in.rs2, 32)); break;
-            case SLL: mov(ecx, src(in.rs2, 32)); shl(D32, cl); break;
-            case SRL: mov(ecx, src(in.rs2, 32)); shr(D32, cl); break;
-            default: mov(ecx, src(in.rs2, 32)); sar(D32, cl); break;
+        case Kind::Mul: case Kind::MulW:
+            if (!in_place) mov(R, src(in.rs1, bits));
+            imul(R, src(in.rs2, bits));
+            break;
+        case Kind::MulH: case Kind::MulHU:
+            if (x32_) {   // the high half of the 64-bit product
+                if (oi.kind == Kind::MulH) {
+                    movsxd(rax, src(in.rs1, 32));
+                    movsxd(rcx, src(in.rs2, 32));
+                } else {
+                    mov(eax, src(in.rs1, 32));
+                    mov(ecx, src(in.rs2, 32));
+                }
+                imul(rax, rcx);
+                shr(rax, 32);
+            } else {
+                mov(rax, src(in.rs1));
+                if (oi.kind == Kind::MulH) imul(src(in.rs2));
+                else mul(src(in.rs2));
+                mov(rax, rdx);
             }
-            movsxd(D, D32);
-            break;
-        case Kind::AluIW:
-            if (!in_place) mov(D32, src(in.rs1, 32));
-            switch (oi.sub) {
-            case ADD: if (imm) add(D32, imm); break;
-            case SLL: shl(D32, imm & 31); break;
-            case SRL: shr(D32, imm & 31); break;
-            default: sar(D32, imm & 31); break;
-            }
-            movsxd(D, D32);
-            break;
-        case Kind::Mul:
-            if (!in_place) mov(D, src(in.rs1));
-            imul(D, src(in.rs2));
-            break;
-        case Kind::MulW:
-            if (!in_place) mov(D32, src(in.rs1, 32));
-            imul(D32, src(in.rs2, 32));
-            movsxd(D, D32);
-            break;
-        case Kind::MulH:
-            mov(rax, src(in.rs1));
-            imul(src(in.rs2));
-            mov(rax, rdx);
-            break;
-        case Kind::MulHU:
-            mov(rax, src(in.rs1));
-            mul(src(in.rs2));
-            mov(rax, rdx);
             break;
         default: break;
         }
+        if (narrow && !x32_) movsxd(D, D32);
         if (direct) dirty_ |= 1u << rd;
         else set(rd, rax);
         return true;
-    }
-
-    // RV32 arithmetic: 32-bit host operations, whose results the host
-    // zero-extends, as RV32 registers are kept. D32 is rd's host register or
-    // eax (MulH/MulHU: always eax).
-    void alu32(const Insn &in, const OpInfo &oi, const Xbyak::Reg32 &D32, bool in_place) {
-        const int32_t imm = in.imm;
-        if (oi.kind == Kind::MulH || oi.kind == Kind::MulHU) {   // the high half of the 64-bit product
-            if (oi.kind == Kind::MulH) {
-                movsxd(rax, src(in.rs1, 32));
-                movsxd(rcx, src(in.rs2, 32));
-            } else {
-                mov(eax, src(in.rs1, 32));
-                mov(ecx, src(in.rs2, 32));
-            }
-            imul(rax, rcx);
-            shr(rax, 32);
-            return;
-        }
-        if (!in_place) mov(D32, src(in.rs1, 32));
-        if (oi.kind == Kind::Mul) {
-            imul(D32, src(in.rs2, 32));
-            return;
-        }
-        if (oi.kind == Kind::AluR) {
-            switch (oi.sub) {
-            case ADD: add(D32, src(in.rs2, 32)); break;
-            case SUB: sub(D32, src(in.rs2, 32)); break;
-            case XOR: xor_(D32, src(in.rs2, 32)); break;
-            case OR: or_(D32, src(in.rs2, 32)); break;
-            case AND: and_(D32, src(in.rs2, 32)); break;
-            case SLL: mov(ecx, src(in.rs2, 32)); shl(D32, cl); break;   // x86 masks the count to 5 bits
-            case SRL: mov(ecx, src(in.rs2, 32)); shr(D32, cl); break;
-            case SRA: mov(ecx, src(in.rs2, 32)); sar(D32, cl); break;
-            case SLT: cmp(D32, src(in.rs2, 32)); setl(al); movzx(D32, al); break;
-            case SLTU: cmp(D32, src(in.rs2, 32)); setb(al); movzx(D32, al); break;
-            }
-            return;
-        }
-        switch (oi.sub) {   // AluI
-        case ADD: if (imm || !in_place) add(D32, imm); break;
-        case XOR: xor_(D32, imm); break;
-        case OR: or_(D32, imm); break;
-        case AND: and_(D32, imm); break;
-        case SLL: shl(D32, imm & 31); break;
-        case SRL: shr(D32, imm & 31); break;
-        case SRA: sar(D32, imm & 31); break;
-        case SLT: cmp(D32, imm); setl(al); movzx(D32, al); break;
-        case SLTU: cmp(D32, imm); setb(al); movzx(D32, al); break;
-        }
     }
 
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
