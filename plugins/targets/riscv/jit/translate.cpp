@@ -1090,6 +1090,12 @@ private:
         const bool narrow = x32_ || oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
         const Xbyak::Reg &R = narrow ? static_cast<const Xbyak::Reg &>(D32) : D;
         const int bits = narrow ? 32 : 64;
+        if (!in_place && lea_form(in, oi, R)) {
+            if (narrow && !x32_) movsxd(D, D32);
+            if (direct) dirty_ |= 1u << rd;
+            else set(rd, rax);
+            return true;
+        }
         switch (oi.kind) {
         case Kind::AluR: case Kind::AluRW:
             if (!in_place) mov(R, src(in.rs1, bits));
@@ -1148,6 +1154,31 @@ private:
         if (direct) dirty_ |= 1u << rd;
         else set(rd, rax);
         return true;
+    }
+
+    // rd = rs1 + rs2, rs1 + imm or rs1 << 1..3 as one lea when the sources
+    // are in host registers (R: rd's register, or eax/rax, of the width).
+    bool lea_form(const Insn &in, const OpInfo &oi, const Xbyak::Reg &R) {
+        const int c1 = cache_[in.rs1];
+        if (c1 < 0) return false;
+        const Xbyak::Reg64 &A = kHost64[c1];
+        switch (oi.kind) {
+        case Kind::AluR: case Kind::AluRW:
+            if (oi.sub != ADD || cache_[in.rs2] < 0) return false;
+            lea(R, ptr[A + kHost64[cache_[in.rs2]]]);
+            return true;
+        case Kind::AluI: case Kind::AluIW:
+            if (oi.sub == ADD && in.imm) {
+                lea(R, ptr[A + in.imm]);
+                return true;
+            }
+            if (oi.sub == SLL && (in.imm & 63) >= 1 && (in.imm & 63) <= 3) {
+                lea(R, ptr[A * (1 << (in.imm & 63))]);
+                return true;
+            }
+            return false;
+        default: return false;
+        }
     }
 
     // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
