@@ -568,16 +568,18 @@ public:
             fdirty_ = fcached_mask_;
         }
         bool open = true;   // falls through to the next instruction
-        // A short loop closed by a branch runs its body twice per round: the
-        // first copy's branch leaves when not taken, else the second copy
-        // pays for itself and goes on (the checks are once per round).
-        unrolled_ = fast_loop_ && n <= kUnrollMax && lo.kind == Kind::Branch;
-        for (unsigned copy = 0; copy < (unrolled_ ? 2u : 1u); ++copy) {
+        // A short loop closed by a branch runs its body two or four times per
+        // round: each copy's branch but the last leaves when not taken, else
+        // the next copy pays for itself and goes on (the checks are once per
+        // round).
+        const unsigned copies = !(fast_loop_ && lo.kind == Kind::Branch) ? 1 : n <= kUnroll4Max ? 4
+                                : n <= kUnrollMax ? 2 : 1;
+        for (unsigned copy = 0; copy < copies; ++copy) {
             if (copy) {
                 sub(r12, n_);
                 dirty_ = cached_mask_;
             }
-            first_copy_ = unrolled_ && !copy;
+            first_copy_ = copy + 1 < copies;   // its branch goes on to the next copy
             for (unsigned i = 0; i < n; ++i) {
                 const Insn &in = ins[i];
                 cur_ = i;
@@ -1013,7 +1015,7 @@ private:
                 mov(rax, xreg(in.rs1));
                 cmp(rax, xreg(in.rs2));
             }
-            if (loop && first_copy_) {   // not taken: leave; taken: on to the second copy
+            if (loop && first_copy_) {   // not taken: leave; taken: on to the next copy
                 Xbyak::Label &out = label();
                 jump_if(oi.sub, false, out);
                 cold([this, &out, next, dirty = dirty_all()] {
@@ -1763,8 +1765,9 @@ private:
     const uint64_t xmask_ = h_.xmask();
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
     std::vector<int8_t> memo_of_;        // per instruction: its memo in a loop, or -1
-    static constexpr unsigned kUnrollMax = 16;   // longest loop body emitted twice
-    bool unrolled_ = false, first_copy_ = false;
+    // Longest loop bodies emitted twice, and four times.
+    static constexpr unsigned kUnrollMax = 16, kUnroll4Max = 8;
+    bool first_copy_ = false;   // not the last copy of an unrolled loop body
     std::array<int8_t, Ctx::kMemos> memo_reg_{};   // each memo's kHost64 slot (the addend)
     unsigned nmemos_ = 0;
     unsigned cur_ = 0;                   // the instruction being translated
