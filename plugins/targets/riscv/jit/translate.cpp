@@ -1458,6 +1458,10 @@ private:
         static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tBMI2);
         return has;
     }
+    static bool have_sse41() {
+        static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tSSE41);
+        return has;
+    }
     static bool have_fma() {
         static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tFMA);
         return has;
@@ -1519,7 +1523,9 @@ private:
                             k == Kind::FCvtFX || k == Kind::FCvtSD || k == Kind::FCvtDS;
         // Exact results: any valid rounding mode gives the same.
         const bool exact = k == Kind::FCvtDS || (k == Kind::FCvtFX && oi.dbl && rs2 < 2);
-        if (has_rm && !(rm == 0 || rm == 7 || (rm == 1 && k == Kind::FCvtXF) || (exact && rm <= 4))) {
+        // float -> int: RTZ (cvtt*), RDN and RUP (round*, SSE4.1) natively too.
+        const bool to_int_rm = k == Kind::FCvtXF && (rm == 1 || ((rm == 2 || rm == 3) && have_sse41()));
+        if (has_rm && !(rm == 0 || rm == 7 || to_int_rm || (exact && rm <= 4))) {
             fallback(in, pc, excess, kGoOn);   // RTZ/RDN/RUP/RMM arithmetic, invalid rm
             return true;
         }
@@ -1681,7 +1687,11 @@ private:
             // In range (checked on the bits, so no flag is raised first): the
             // host conversion is exact; else the handler saturates.
             const unsigned t = rs2;   // 0 w, 1 wu, 2 l, 3 lu
-            const bool sgn = t == 0 || t == 2, rtz = rm == 1;
+            const bool sgn = t == 0 || t == 2;
+            // RDN/RUP: round to an integer first (inexact raises PE: NX),
+            // then the exact truncating conversion.
+            const bool rtz = rm == 1 || rm == 2 || rm == 3;
+            const uint8_t round_mode = rm == 2 ? 1 : rm == 3 ? 2 : 0;   // roundsd: 01 down, 10 up
             if (d) {
                 static constexpr uint64_t bound[] = {0x41dfffffffc00000ull /* 2^31-1 */,
                                                      0x41efffffffe00000ull /* 2^32-1 */,
@@ -1696,8 +1706,10 @@ private:
                 mov(rdx, bound[t]);
                 cmp(rcx, rdx);
                 jae(gen, T_NEAR);
-                if (t == 0) rtz ? cvttsd2si(eax, fsrc(rs1)) : cvtsd2si(eax, fsrc(rs1));
-                else rtz ? cvttsd2si(rax, fsrc(rs1)) : cvtsd2si(rax, fsrc(rs1));
+                if (round_mode) roundsd(xmm0, fsrc(rs1), round_mode);
+                const Xbyak::Operand &x = round_mode ? static_cast<const Xbyak::Operand &>(xmm0) : fsrc(rs1);
+                if (t == 0) rtz ? cvttsd2si(eax, x) : cvtsd2si(eax, x);
+                else rtz ? cvttsd2si(rax, x) : cvtsd2si(rax, x);
             } else {
                 static constexpr uint32_t bound[] = {0x4f000000u /* 2^31 */, 0x4f800000u /* 2^32 */,
                                                      0x5f000000u /* 2^63 */, 0x5f000000u};
@@ -1706,8 +1718,11 @@ private:
                 if (sgn) btr(ecx, 31);
                 cmp(ecx, bound[t]);
                 jae(gen, T_NEAR);
-                if (t == 0) rtz ? cvttss2si(eax, fd(rs1)) : cvtss2si(eax, fd(rs1));
-                else rtz ? cvttss2si(rax, fd(rs1)) : cvtss2si(rax, fd(rs1));
+                const Xbyak::Address f = fd(rs1);
+                if (round_mode) roundss(xmm0, f, round_mode);
+                const Xbyak::Operand &x = round_mode ? static_cast<const Xbyak::Operand &>(xmm0) : f;
+                if (t == 0) rtz ? cvttss2si(eax, x) : cvtss2si(eax, x);
+                else rtz ? cvttss2si(rax, x) : cvtss2si(rax, x);
             }
             if (t < 2 && !x32_) movsxd(rax, eax);   // RV64 sign-extends 32-bit results
             if (rd) set(rd, rax);
