@@ -555,6 +555,37 @@ TEST(JitChain, LoopChainsAndCountsInstructions) {
     EXPECT_GE(m.jit->stats().chained, 1u);
 }
 
+// fmin/fmax natively: of two zeros -0 is the smaller, whichever comes first
+// (the host's minsd/maxsd would answer the second operand).
+TEST(JitFp, MinMaxOfSignedZeros) {
+    const std::vector<uint32_t> prog = {
+        r_type(0x79, 0, 0, 0, 1, 0x53),   // fmv.d.x f1, x0: +0
+        r_type(0x79, 0, 5, 0, 2, 0x53),   // fmv.d.x f2, x5: -0
+        r_type(0x15, 2, 1, 0, 3, 0x53),   // fmin.d f3, f1, f2
+        r_type(0x15, 2, 1, 1, 4, 0x53),   // fmax.d f4, f1, f2
+        r_type(0x15, 1, 2, 0, 5, 0x53),   // fmin.d f5, f2, f1
+        r_type(0x15, 1, 2, 1, 6, 0x53),   // fmax.d f6, f2, f1
+        r_type(0x78, 0, 0, 0, 7, 0x53),   // fmv.w.x f7, x0: +0
+        r_type(0x78, 0, 6, 0, 8, 0x53),   // fmv.w.x f8, x6: -0
+        r_type(0x14, 8, 7, 0, 9, 0x53),   // fmin.s f9, f7, f8
+        r_type(0x14, 7, 8, 1, 10, 0x53),  // fmax.s f10, f8, f7
+        0x10500073};
+    for (bool use_jit : {false, true}) {
+        SCOPED_TRACE(use_jit);
+        Machine m(prog, 1, use_jit);
+        m.hart->s.x[5] = 1ull << 63;
+        m.hart->s.x[6] = 0x80000000;
+        ASSERT_EQ(m.hart->run(100), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.f[3], 1ull << 63);
+        EXPECT_EQ(m.hart->s.f[4], 0u);
+        EXPECT_EQ(m.hart->s.f[5], 1ull << 63);
+        EXPECT_EQ(m.hart->s.f[6], 0u);
+        EXPECT_EQ(m.hart->s.f[9], 0xffffffff80000000ull);
+        EXPECT_EQ(m.hart->s.f[10], 0xffffffff00000000ull);
+        EXPECT_EQ(m.hart->s.fflags, 0u);
+    }
+}
+
 // A loop of two chained blocks: the jump forward enters the second block past
 // its checks, the branch back to the first checks; the budget still stops it.
 TEST(JitChain, LoopOfTwoBlocksStopsAtTheBudget) {

@@ -56,6 +56,7 @@ enum class Kind : uint8_t {
     // NaN inputs giving NaN results, out-of-range conversions, rounding modes
     // other than RNE) goes to the interpreter's handler from a cold path.
     FLoad, FStore, FArith, FSqrt, FFma, FSgnj, FCmp, FMvXF, FMvFX, FCvtXF, FCvtFX, FCvtSD, FCvtDS,
+    FMinMax,   // sub 0 min, 1 max
 };
 enum FArithOp : uint8_t { FADD, FSUB, FMUL, FDIV };
 enum AmoOp : uint8_t { ASWAP, AADD, AXOR, AAND, AOR };
@@ -133,6 +134,7 @@ constexpr NativeLine kNative[] = {
     {"fnmsub." sfx, Kind::FFma, 2, 0, false, d}, {"fnmadd." sfx, Kind::FFma, 3, 0, false, d},              \
     {"fsgnj." sfx, Kind::FSgnj, 0, 0, false, d}, {"fsgnjn." sfx, Kind::FSgnj, 1, 0, false, d},             \
     {"fsgnjx." sfx, Kind::FSgnj, 2, 0, false, d},                                                          \
+    {"fmin." sfx, Kind::FMinMax, 0, 0, false, d}, {"fmax." sfx, Kind::FMinMax, 1, 0, false, d},            \
     {"feq." sfx, Kind::FCmp, FEQ, 0, false, d}, {"flt." sfx, Kind::FCmp, FLT, 0, false, d},                \
     {"fle." sfx, Kind::FCmp, FLE, 0, false, d},                                                            \
     {"fcvt.w." sfx, Kind::FCvtXF, 0, 0, false, d}, {"fcvt.wu." sfx, Kind::FCvtXF, 0, 0, false, d},         \
@@ -1614,6 +1616,29 @@ private:
             default: d ? vfnmsub213sd(xmm0, xmm1, c) : vfnmsub213ss(xmm0, xmm1, c); break;
             }
             nan_to_generic(d);
+            put(d);
+            break;
+        }
+        case Kind::FMinMax: {   // minimumNumber/maximumNumber; a NaN goes to the handler
+            box_srcs({rs1, rs2});
+            load_x0(rs1);
+            if (d && fcache_[rs2] >= 0) movaps(xmm1, kXmm[fcache_[rs2]]);
+            else if (d) movsd(xmm1, fq(rs2));
+            else movss(xmm1, fd(rs2));
+            if (d) ucomisd(xmm0, xmm1);
+            else ucomiss(xmm0, xmm1);
+            jp(gen, T_NEAR);
+            Xbyak::Label &ne = label(), &out = label();
+            jne(ne, T_NEAR);
+            // Equal, zeros of either sign included: -0 is the smaller, so
+            // the OR of the bits for min, the AND for max.
+            if (oi.sub == 0) orps(xmm0, xmm1);
+            else andps(xmm0, xmm1);
+            jmp(out, T_NEAR);
+            L(ne);
+            if (oi.sub == 0) d ? minsd(xmm0, xmm1) : minss(xmm0, xmm1);
+            else d ? maxsd(xmm0, xmm1) : maxss(xmm0, xmm1);
+            L(out);
             put(d);
             break;
         }
