@@ -638,9 +638,11 @@ private:
             live_after_[i] = live;
             live = (live & ~x.writes) | x.reads;
             if (oi.kind == Kind::Fallback || oi.kind == Kind::Pure) continue;   // through memory
-            for (unsigned r = 1; r < 32; ++r) uses[r] += ((x.reads >> r) & 1) + ((x.writes >> r) & 1);
+            for (uint32_t m = x.reads; m; m &= m - 1) ++uses[std::countr_zero(m)];
+            for (uint32_t m = x.writes; m; m &= m - 1) ++uses[std::countr_zero(m)];
         }
         read_first_ = live;
+        uses[0] = 0;   // x0 is never cached
         cache_.fill(-1);
         cached_mask_ = volatile_mask_ = 0;
         for (int slot = 0; slot < kSlots; ++slot) {
