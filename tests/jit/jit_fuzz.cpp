@@ -586,6 +586,29 @@ TEST(JitFp, MinMaxOfSignedZeros) {
     }
 }
 
+// Dynamic rounding is checked once per block, and again after a CSR write:
+// a block that sets frm to RTZ between two fadd.d must round the second one
+// toward zero.
+TEST(JitFp, FrmWrittenInsideTheBlock) {
+    const std::vector<uint32_t> prog = {
+        r_type(0x79, 0, 5, 0, 1, 0x53),    // fmv.d.x f1, x5: 1.0
+        r_type(0x79, 0, 6, 0, 2, 0x53),    // fmv.d.x f2, x6: 0.75 ulp of 1.0
+        r_type(0x01, 2, 1, 7, 3, 0x53),    // fadd.d f3, f1, f2 (dyn: RNE)
+        i_type(0x002, 1, 5, 0, 0x73),      // csrwi frm, 1 (RTZ)
+        r_type(0x01, 2, 1, 7, 4, 0x53),    // fadd.d f4, f1, f2 (dyn: RTZ)
+        0x10500073};
+    for (bool use_jit : {false, true}) {
+        SCOPED_TRACE(use_jit);
+        Machine m(prog, 1, use_jit);
+        m.hart->s.frm = 0;
+        m.hart->s.x[5] = 0x3ff0000000000000;
+        m.hart->s.x[6] = 0x3ca8000000000000;
+        ASSERT_EQ(m.hart->run(100), rv::Exit::Halted);
+        EXPECT_EQ(m.hart->s.f[3], 0x3ff0000000000001u);
+        EXPECT_EQ(m.hart->s.f[4], 0x3ff0000000000000u);
+    }
+}
+
 // A loop of two chained blocks: the jump forward enters the second block past
 // its checks, the branch back to the first checks; the budget still stops it.
 TEST(JitChain, LoopOfTwoBlocksStopsAtTheBudget) {

@@ -774,6 +774,7 @@ private:
     // Hot path: sync first. `reload_after`: the code continues after it.
     // force: a Leave (helper_fallback's).
     void fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, bool reload_after = true) {
+        frm_rne_ok_ = frm_valid_ok_ = false;   // a CSR write may change frm
         sync();
         emit_fallback_call(in, pc, excess, force, reload_after ? live_after() : 0);
     }
@@ -1545,10 +1546,22 @@ private:
         }
         Xbyak::Label &done = label();
         Xbyak::Label &gen = fp_generic(in, pc, excess, done);
-        if (has_rm && rm == 7) {   // dynamic: frm must be RNE (or valid, for exact ones)
+        // Dynamic rounding: frm must be RNE (or valid, for exact ones).
+        // Checked once per block (again after an instruction run by its
+        // handler, which may write frm); when it is not, the instruction
+        // runs through the handler and the block leaves, so the code after
+        // it may assume the check passed.
+        if (has_rm && rm == 7 && !(frm_rne_ok_ || (exact && frm_valid_ok_))) {
+            Xbyak::Label &bad = label();
             cmp(byte[rbx + off(&h_.s.frm)], exact ? 4 : 0);
-            if (exact) ja(gen, T_NEAR);
-            else jne(gen, T_NEAR);
+            if (exact) ja(bad, T_NEAR);
+            else jne(bad, T_NEAR);
+            cold([this, &bad, in, pc, excess, dirty = dirty_all(), live = mx_live_] {
+                L(bad);
+                call_fallback(in, pc, excess, kLeaveAlways, dirty, live, 0);
+                jmp(j_.exit0_, T_NEAR);
+            });
+            (exact ? frm_valid_ok_ : frm_rne_ok_) = true;
         }
         const bool d = oi.dbl;
         auto boxed = [&](unsigned r) {   // an unboxed single reads as the canonical NaN
@@ -1830,6 +1843,8 @@ private:
     std::deque<Cold> cold_;
     bool mx_live_ = false;       // MXCSR loaded clean (flags accumulate since)
     bool fs_ok_ = false;         // FS != Off checked in this block
+    bool frm_rne_ok_ = false;    // frm == RNE checked (since the last handler-run instruction)
+    bool frm_valid_ok_ = false;  // frm <= 4 checked
     bool fs_dirtied_ = false;    // FS set to Dirty on this block's straight line
     std::deque<std::pair<Xbyak::Label *, Insn>> insn_labels_;
 };
