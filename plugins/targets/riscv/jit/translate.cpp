@@ -381,6 +381,28 @@ public:
     }
     // Low half: x registers, high half: f registers.
     uint64_t dirty_all() const { return dirty_ | static_cast<uint64_t>(fdirty_) << 32; }
+    // What a path leaving from here must write back: the dirty registers,
+    // and which of them hold a W result not yet sign-extended (narrow_).
+    struct Pending {
+        uint64_t dirty;
+        uint32_t narrow;
+    };
+    Pending pending() const { return {dirty_all(), narrow_ & dirty_}; }
+    void writeback(Pending p) {
+        canon(p.narrow);
+        writeback(p.dirty);
+    }
+    // Sign-extends the W results held in the host registers of `mask`.
+    void canon(uint32_t mask) {
+        for (uint32_t m = mask; m; m &= m - 1) {
+            const int c = cache_[std::countr_zero(m)];
+            movsxd(kHost64[c], kHost32[c]);
+        }
+    }
+    void materialize(uint32_t mask) {
+        canon(mask & narrow_);
+        narrow_ &= ~mask;
+    }
     void writeback(uint64_t mask) {
         for (unsigned r = 1; r < 32; ++r)
             if ((mask >> r) & 1) mov(xreg(r), kHost64[cache_[r]]);
@@ -392,6 +414,7 @@ public:
             if ((mask >> r) & 1) movsd(kXmm[fcache_[r]], fq(r));
     }
     void sync() {   // before a call or an exit on the hot path
+        materialize(narrow_);
         writeback(dirty_all());
         dirty_ = fdirty_ = 0;
         if (mx_live_) fold_flags();
@@ -561,10 +584,13 @@ public:
             entry_checks();
             cold([this, pc = pcs[0], all = cached_mask_ | uint64_t(fcached_mask_) << 32] {
                 L(*no_entry_);
+                canon(narrow_head_);   // W results of the last round
                 writeback(all);
                 leave_at(pc);
             });
         }
+        choose_narrow(ins);
+        narrow_ = narrow_head_;   // W results the last round may have left
         if (self_loop_) {
             dirty_ = cached_mask_;
             fdirty_ = fcached_mask_;
@@ -584,8 +610,19 @@ public:
             first_copy_ = copy + 1 < copies;   // its branch goes on to the next copy
             for (unsigned i = 0; i < n; ++i) {
                 const Insn &in = ins[i];
+                const OpInfo &oi = op_info(in, h_.cfg.xlen);
                 cur_ = i;
-                open = insn(in, op_info(in, h_.cfg.xlen), pcs[i], n - i);
+                const XOperands x = x_operands(in, oi);
+                if (narrow_) {
+                    // W forms read 32 bits; everything else all 64. The
+                    // loop's last instruction leaves only narrow_head_.
+                    const bool w = oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
+                    materialize(w ? 0 : x.reads);
+                    if (i + 1 == n) materialize(~narrow_head_);
+                }
+                just_narrowed_ = 0;
+                open = insn(in, oi, pcs[i], n - i);
+                narrow_ &= ~(x.writes & ~just_narrowed_);
             }
         }
         if (open) {
@@ -654,6 +691,26 @@ private:
             cached_mask_ |= 1u << best;
             if (slot >= kFirstVolatile) volatile_mask_ |= 1u << best;
         }
+    }
+
+    // In a fast loop (RV64), the W results that need no sign extension
+    // until something reads all 64 bits or writes them back: registers the
+    // body writes before reading them (so a round never reads the last
+    // round's value) and writes with W forms; narrow_head_: those whose
+    // last write in the body is a W form.
+    void choose_narrow(std::span<const Insn> ins) {
+        eligible_ = narrow_head_ = narrow_ = 0;
+        if (!fast_loop_ || x32_) return;
+        uint32_t w_written = 0, last_w = 0;
+        for (const Insn &in : ins) {
+            const OpInfo &oi = op_info(in, h_.cfg.xlen);
+            const uint32_t wr = x_operands(in, oi).writes;
+            const bool w = oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
+            if (w) w_written |= wr;
+            last_w = w ? (last_w | wr) : (last_w & ~wr);
+        }
+        eligible_ = w_written & cached_mask_ & ~read_first_ & ~1u;
+        narrow_head_ = last_w & eligible_;
     }
 
     // A loop's loads and stores get one-entry TLBs of their own (memos)
@@ -1023,7 +1080,7 @@ private:
             if (loop && first_copy_) {   // not taken: leave; taken: on to the next copy
                 Xbyak::Label &out = label();
                 jump_if(oi.sub, false, out);
-                cold([this, &out, next, dirty = dirty_all()] {
+                cold([this, &out, next, dirty = pending()] {
                     L(out);
                     writeback(dirty);
                     exit_to(next);
@@ -1098,7 +1155,7 @@ private:
         const Xbyak::Reg &R = narrow ? static_cast<const Xbyak::Reg &>(D32) : D;
         const int bits = narrow ? 32 : 64;
         if (!in_place && lea_form(in, oi, R)) {
-            if (narrow && !x32_) movsxd(D, D32);
+            if (narrow && !x32_) sign_extend_w(rd, direct, D, D32);
             if (direct) dirty_ |= 1u << rd;
             else set(rd, rax);
             return true;
@@ -1157,10 +1214,22 @@ private:
             break;
         default: break;
         }
-        if (narrow && !x32_) movsxd(D, D32);
+        if (narrow && !x32_) sign_extend_w(rd, direct, D, D32);
         if (direct) dirty_ |= 1u << rd;
         else set(rd, rax);
         return true;
+    }
+
+    // An RV64 W result: sign-extended now, or left narrow in a fast loop
+    // where rd may be (the readers that need all 64 bits, and every path
+    // that writes it back, sign-extend it first).
+    void sign_extend_w(unsigned rd, bool direct, const Xbyak::Reg64 &D, const Xbyak::Reg32 &D32) {
+        if (direct && ((eligible_ >> rd) & 1)) {
+            narrow_ |= 1u << rd;
+            just_narrowed_ |= 1u << rd;
+        } else {
+            movsxd(D, D32);
+        }
     }
 
     // rd = rs1 + rs2, rs1 + imm or rs1 << 1..3 as one lea when the sources
@@ -1266,7 +1335,7 @@ private:
         const bool fpl = oi.kind == Kind::FLoad;   // flw/fld: into f[rd]
         if (fpl) fs_gate(in, pc, excess);
         Xbyak::Label &slow = label(), &done = label();
-        const uint64_t dirty = dirty_all();   // what the slow path must write back
+        const Pending dirty = pending();   // what the slow path must write back
         const bool live = mx_live_;
         const Xbyak::Reg64 A = address(in);
         const Xbyak::Reg64 H = probe(oi.size, offsetof(Hart::TlbEntry, tag_r), slow, A);
@@ -1319,7 +1388,7 @@ private:
         const bool fps = oi.kind == Kind::FStore;   // fsw/fsd: from f[rs2]
         if (fps) fs_gate(in, pc, excess);
         Xbyak::Label &slow = label(), &done = label();
-        const uint64_t dirty = dirty_all();
+        const Pending dirty = pending();
         const bool live = mx_live_;
         const Xbyak::Reg64 A = address(in);
         const Xbyak::Reg64 H = probe(oi.size, offsetof(Hart::TlbEntry, tag_w), slow, A);
@@ -1474,7 +1543,7 @@ private:
 
     // Calls the instruction's interpreter handler from a cold path; leaves
     // the block when it says so (trap, force).
-    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, uint64_t dirty, bool live,
+    void call_fallback(const Insn &in, uint64_t pc, unsigned excess, unsigned force, Pending dirty, bool live,
                        uint32_t reload_mask) {
         writeback(dirty);
         if (live) fold_flags();
@@ -1489,7 +1558,7 @@ private:
         Xbyak::Label &off_path = label();
         test(dword[rbx + off(&h_.s.mstatus)], static_cast<uint32_t>(mstatus_bits::FS));
         jz(off_path, T_NEAR);
-        const uint64_t dirty = dirty_all();
+        const Pending dirty = pending();
         const bool live = mx_live_;
         cold([this, &off_path, in, pc, excess, dirty, live] {
             L(off_path);
@@ -1508,7 +1577,7 @@ private:
     // cases), then back to `done`.
     Xbyak::Label &fp_generic(const Insn &in, uint64_t pc, unsigned excess, Xbyak::Label &done) {
         Xbyak::Label &l = label();
-        const uint64_t dirty = dirty_all();
+        const Pending dirty = pending();
         const bool live = mx_live_;
         cold([this, &l, &done, in, pc, excess, dirty, live] {
             L(l);
@@ -1556,7 +1625,7 @@ private:
             cmp(byte[rbx + off(&h_.s.frm)], exact ? 4 : 0);
             if (exact) ja(bad, T_NEAR);
             else jne(bad, T_NEAR);
-            cold([this, &bad, in, pc, excess, dirty = dirty_all(), live = mx_live_] {
+            cold([this, &bad, in, pc, excess, dirty = pending(), live = mx_live_] {
                 L(bad);
                 call_fallback(in, pc, excess, kLeaveAlways, dirty, live, 0);
                 jmp(j_.exit0_, T_NEAR);
@@ -1816,6 +1885,10 @@ private:
     std::array<int8_t, 32> cache_{};   // guest register -> host slot, or -1
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
+    // Fast loops: cached registers holding a W result not yet sign-extended
+    // (narrow_), those allowed to (eligible_), those the back edge may
+    // carry so (narrow_head_), those the current instruction left so.
+    uint32_t narrow_ = 0, eligible_ = 0, narrow_head_ = 0, just_narrowed_ = 0;
     const bool x32_ = h_.cfg.xlen == 32;   // RV32: registers hold zero-extended 32-bit values
     const uint64_t xmask_ = h_.xmask();
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
