@@ -584,13 +584,11 @@ public:
             entry_checks();
             cold([this, pc = pcs[0], all = cached_mask_ | uint64_t(fcached_mask_) << 32] {
                 L(*no_entry_);
-                canon(narrow_head_);   // W results of the last round
                 writeback(all);
                 leave_at(pc);
             });
         }
         choose_narrow(ins);
-        narrow_ = narrow_head_;   // W results the last round may have left
         if (self_loop_) {
             dirty_ = cached_mask_;
             fdirty_ = fcached_mask_;
@@ -614,11 +612,12 @@ public:
                 cur_ = i;
                 const XOperands x = x_operands(in, oi);
                 if (narrow_) {
-                    // W forms read 32 bits; everything else all 64. The
-                    // loop's last instruction leaves only narrow_head_.
+                    // W forms read 32 bits; everything else all 64. A round
+                    // ends with none left: at the head a register may hold
+                    // its value from before the loop, any 64 bits.
                     const bool w = oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
                     materialize(w ? 0 : x.reads);
-                    if (i + 1 == n) materialize(~narrow_head_);
+                    if (i + 1 == n && copy + 1 == copies) materialize(~0u);
                 }
                 just_narrowed_ = 0;
                 open = insn(in, oi, pcs[i], n - i);
@@ -694,23 +693,19 @@ private:
     }
 
     // In a fast loop (RV64), the W results that need no sign extension
-    // until something reads all 64 bits or writes them back: registers the
-    // body writes before reading them (so a round never reads the last
-    // round's value) and writes with W forms; narrow_head_: those whose
-    // last write in the body is a W form.
+    // until something reads all 64 bits, a path writes them back or the
+    // round ends (the copies of an unrolled body pass them on): registers
+    // the body writes with W forms before reading them.
     void choose_narrow(std::span<const Insn> ins) {
-        eligible_ = narrow_head_ = narrow_ = 0;
+        eligible_ = narrow_ = 0;
         if (!fast_loop_ || x32_) return;
-        uint32_t w_written = 0, last_w = 0;
+        uint32_t w_written = 0;
         for (const Insn &in : ins) {
             const OpInfo &oi = op_info(in, h_.cfg.xlen);
-            const uint32_t wr = x_operands(in, oi).writes;
-            const bool w = oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
-            if (w) w_written |= wr;
-            last_w = w ? (last_w | wr) : (last_w & ~wr);
+            if (oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW)
+                w_written |= x_operands(in, oi).writes;
         }
         eligible_ = w_written & cached_mask_ & ~read_first_ & ~1u;
-        narrow_head_ = last_w & eligible_;
     }
 
     // A loop's loads and stores get one-entry TLBs of their own (memos)
@@ -1886,9 +1881,9 @@ private:
     uint32_t cached_mask_ = 0, volatile_mask_ = 0, dirty_ = 0;
     uint32_t read_first_ = 0;   // x registers the block may read before it writes them
     // Fast loops: cached registers holding a W result not yet sign-extended
-    // (narrow_), those allowed to (eligible_), those the back edge may
-    // carry so (narrow_head_), those the current instruction left so.
-    uint32_t narrow_ = 0, eligible_ = 0, narrow_head_ = 0, just_narrowed_ = 0;
+    // (narrow_), those allowed to (eligible_), those the current
+    // instruction left so.
+    uint32_t narrow_ = 0, eligible_ = 0, just_narrowed_ = 0;
     const bool x32_ = h_.cfg.xlen == 32;   // RV32: registers hold zero-extended 32-bit values
     const uint64_t xmask_ = h_.xmask();
     std::vector<uint32_t> live_after_;   // per instruction: x registers read later before written
