@@ -59,7 +59,7 @@ enum class Kind : uint8_t {
     FMinMax,   // sub 0 min, 1 max
 };
 enum FArithOp : uint8_t { FADD, FSUB, FMUL, FDIV };
-enum AmoOp : uint8_t { ASWAP, AADD, AXOR, AAND, AOR };
+enum AmoOp : uint8_t { ASWAP, AADD, AXOR, AAND, AOR, AMIN, AMAX, AMINU, AMAXU };
 enum FCmpOp : uint8_t { FEQ, FLT, FLE };
 enum Alu : uint8_t { ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND };
 enum Cond : uint8_t { EQ, NE, LT, GE, LTU, GEU };
@@ -124,6 +124,10 @@ constexpr NativeLine kNative[] = {
     {"amoxor.w", Kind::Amo, AXOR, 4}, {"amoxor.d", Kind::Amo, AXOR, 8},
     {"amoand.w", Kind::Amo, AAND, 4}, {"amoand.d", Kind::Amo, AAND, 8},
     {"amoor.w", Kind::Amo, AOR, 4}, {"amoor.d", Kind::Amo, AOR, 8},
+    {"amomin.w", Kind::Amo, AMIN, 4}, {"amomin.d", Kind::Amo, AMIN, 8},
+    {"amomax.w", Kind::Amo, AMAX, 4}, {"amomax.d", Kind::Amo, AMAX, 8},
+    {"amominu.w", Kind::Amo, AMINU, 4}, {"amominu.d", Kind::Amo, AMINU, 8},
+    {"amomaxu.w", Kind::Amo, AMAXU, 4}, {"amomaxu.d", Kind::Amo, AMAXU, 8},
     {"flw", Kind::FLoad, 0, 4}, {"fld", Kind::FLoad, 0, 8, false, true},
     {"fsw", Kind::FStore, 0, 4}, {"fsd", Kind::FStore, 0, 8, false, true},
 #define FP_NATIVE(sfx, d)                                                                                   \
@@ -1475,9 +1479,18 @@ private:
                 mov(a, m);
                 L(again);
                 mov(t, a);
-                if (oi.sub == AXOR) xor_(t, v);
-                else if (oi.sub == AAND) and_(t, v);
-                else or_(t, v);
+                switch (oi.sub) {
+                case AXOR: xor_(t, v); break;
+                case AAND: and_(t, v); break;
+                case AOR: or_(t, v); break;
+                default:   // min/max: take rs2 where it wins (compares of the operand width)
+                    cmp(t, v);
+                    if (oi.sub == AMIN) cmovg(t, v);
+                    else if (oi.sub == AMAX) cmovl(t, v);
+                    else if (oi.sub == AMINU) cmova(t, v);
+                    else cmovb(t, v);
+                    break;
+                }
                 lock(); cmpxchg(m, t);
                 jne(again);
                 mov(v, a);
