@@ -645,7 +645,9 @@ TEST(JitChain, LoopLeavesWResultsSignExtended) {
         }
         while (ref.hart->s.instret < jit.hart->s.instret) ref.hart->run(1);
         EXPECT_EQ(diff(*ref.hart, *jit.hart, ref.bus, jit.bus), "");
-        if (jit.hart->s.instret > 1) EXPECT_EQ(jit.hart->s.x[5], 0xffffffff80000000ull);
+        if (jit.hart->s.instret > 1) {
+            EXPECT_EQ(jit.hart->s.x[5], 0xffffffff80000000ull);
+        }
     }
 }
 

@@ -9,7 +9,6 @@ namespace rv {
 namespace {
 // Decoded pages kept per hart before the whole cache is dropped.
 constexpr size_t kMaxCodePages = 2048;
-// Instructions between periodic checks of time-based interrupts.
 }  // namespace
 
 Hart::Hart(Bus &b, const Config &c) : cfg(c), bus(b) { reset(); }
@@ -226,7 +225,7 @@ uint32_t Hart::fetch_half(uint64_t va) {
         return v;
     }
     XlateInfo info;
-    uint64_t pa = translate(va & xmask(), 2, Access::Fetch, s.priv, info);
+    uint64_t pa = translate(va, 2, Access::Fetch, s.priv, info);
     RamRange rr;
     if (bus.lookup(pa, rr) && pa + 2 <= rr.base + rr.len) {
         uint16_t v;
@@ -273,17 +272,25 @@ void Hart::decode_at(CodePage &page, uint64_t pc, CodeChunk &c, Insn &out) {
     if (on_decode) on_decode(hook_opaque, *this, pc, out);
 }
 
+// A 32-bit instruction in the last halfword of a page: decoded every time.
+static bool straddles(const CodePage &page, unsigned off) { return off == 0xffe && (page.host[off] & 3) == 3; }
+
+CodeChunk &Hart::chunk_at(CodePage &page, unsigned off) {
+    const unsigned ci = off / CodeChunk::kBytes;
+    CodeChunk *c = page.chunk[ci];
+    return c ? *c : *new_chunk(page, ci);
+}
+
 const Insn &Hart::fetch(uint64_t pc) {
     CodePage *page = fetch_page(pc);
     const unsigned off = pc & 0xfff;
-    if (page && !(off == 0xffe && (page->host[off] & 3) == 3)) [[likely]] {
+    if (page && !straddles(*page, off)) [[likely]] {
         const unsigned ci = off / CodeChunk::kBytes;
-        CodeChunk *c = page->chunk[ci];
-        if (!c) c = new_chunk(*page, ci);
+        CodeChunk &c = chunk_at(*page, off);
         if (!page->slots[ci]) page->slots[ci] = new_slots();
         Insn &slot = (*page->slots[ci])[(off % CodeChunk::kBytes) >> 1];
         if (slot.len) [[likely]] return slot;
-        decode_at(*page, pc, *c, slot);
+        decode_at(*page, pc, c, slot);
         return slot;
     }
     // Straddling two pages or not in RAM (MMIO ROM): decoded every time.
@@ -300,15 +307,10 @@ const Insn &Hart::fetch(uint64_t pc) {
 const Insn &Hart::peek(uint64_t pc, Insn &tmp) {
     CodePage *page = fetch_page(pc);
     const unsigned off = pc & 0xfff;
-    if (!page || (off == 0xffe && (page->host[off] & 3) == 3)) return fetch(pc);   // scratch_
-    const unsigned ci = off / CodeChunk::kBytes;
-    CodeChunk *c = page->chunk[ci];
-    if (!c) c = new_chunk(*page, ci);
-    if (page->slots[ci]) {
-        const Insn &slot = (*page->slots[ci])[(off % CodeChunk::kBytes) >> 1];
-        if (slot.len) return slot;
-    }
-    decode_at(*page, pc, *c, tmp);
+    if (!page || straddles(*page, off)) return fetch(pc);   // scratch_
+    CodeChunk &c = chunk_at(*page, off);
+    if (const Insn *slot = page->slot(off); slot && slot->len) return *slot;
+    decode_at(*page, pc, c, tmp);
     return tmp;
 }
 

@@ -304,6 +304,7 @@ public:
     Pool<CodeChunk> chunks_;
     Pool<CodeChunk::Slots> slots_;
     CodeChunk *new_chunk(CodePage &page, unsigned index);
+    CodeChunk &chunk_at(CodePage &page, unsigned off);   // allocated on first use
     CodeChunk::Slots *new_slots();
     void release_chunks(CodePage &page);
     CodePage *fetch_page(uint64_t pc);

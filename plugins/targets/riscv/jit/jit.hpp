@@ -86,7 +86,6 @@ struct Block {
     uint64_t epoch = 0;
     uint32_t code_size = 0;
     uint16_t bytes = 0;     // guest bytes covered (from pa)
-    uint16_t ninsns = 0;
     uint8_t mode = 0;
     // One instruction straddling two pages: its code returns to the
     // dispatcher, which interprets it.

@@ -203,6 +203,9 @@ const OpInfo &op_info(const Insn &in, unsigned xlen) {
 struct XOperands {
     uint32_t reads = 0, writes = 0;
 };
+// RV64's W forms: 32-bit operations whose results are sign-extended.
+bool w_form(Kind k) { return k == Kind::AluRW || k == Kind::AluIW || k == Kind::MulW; }
+
 XOperands x_operands(const Insn &in, const OpInfo &oi) {
     const uint32_t rs1 = 1u << in.rs1, rs2 = 1u << in.rs2, rd = 1u << in.rd;
     switch (oi.kind) {
@@ -531,9 +534,7 @@ public:
     // The code of a Block::interp: store the pc and return to the dispatcher.
     void interp_stub(Block &b) {
         b.code = getCurr();
-        mov(rax, b.pc);
-        mov(qword[rbx + off(&h_.s.pc)], rax);
-        jmp(j_.exit0_, T_NEAR);
+        leave_at(b.pc);
         b.code_size = static_cast<uint32_t>(getSize());
     }
 
@@ -619,8 +620,7 @@ public:
                     // W forms read 32 bits; everything else all 64. A round
                     // ends with none left: at the head a register may hold
                     // its value from before the loop, any 64 bits.
-                    const bool w = oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
-                    materialize(w ? 0 : x.reads);
+                    materialize(w_form(oi.kind) ? 0 : x.reads);
                     if (i + 1 == n && copy + 1 == copies) materialize(~0u);
                 }
                 just_narrowed_ = 0;
@@ -706,8 +706,7 @@ private:
         uint32_t w_written = 0;
         for (const Insn &in : ins) {
             const OpInfo &oi = op_info(in, h_.cfg.xlen);
-            if (oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW)
-                w_written |= x_operands(in, oi).writes;
+            if (w_form(oi.kind)) w_written |= x_operands(in, oi).writes;
         }
         eligible_ = w_written & cached_mask_ & ~read_first_ & ~1u;
     }
@@ -1030,15 +1029,11 @@ private:
             return false;
         }
         case Kind::Jalr: {
-            if (x32_) {   // 32-bit arithmetic zero-extends: the RV32 wrap
-                mov(eax, src(in.rs1, 32));
-                if (in.imm) add(eax, in.imm);
-                and_(eax, -2);
-            } else {
-                mov(rax, src(in.rs1));
-                if (in.imm) add(rax, in.imm);
-                and_(rax, -2);
-            }
+            // RV32: 32-bit arithmetic, which zero-extends, wraps the target.
+            const Xbyak::Reg &t = x32_ ? static_cast<const Xbyak::Reg &>(eax) : rax;
+            mov(t, src(in.rs1, x32_ ? 32 : 64));
+            if (in.imm) add(t, in.imm);
+            and_(t, -2);
             sync();
             if (!has_c()) {
                 Xbyak::Label &bad = label();
@@ -1063,18 +1058,12 @@ private:
             const bool loop = self_loop_ && t == b_->pc;
             if (!loop) sync();
             const int bits = x32_ ? 32 : 64;   // RV32: signed compares of the low halves
-            if (cache_[in.rs1] >= 0) {
-                cmp(x32_ ? static_cast<const Xbyak::Reg &>(kHost32[cache_[in.rs1]]) : kHost64[cache_[in.rs1]],
-                    src(in.rs2, bits));
-            } else if (cache_[in.rs2] >= 0) {
-                cmp(xreg(in.rs1, bits),
-                    x32_ ? static_cast<const Xbyak::Reg &>(kHost32[cache_[in.rs2]]) : kHost64[cache_[in.rs2]]);
-            } else if (x32_) {
-                mov(eax, xreg(in.rs1, 32));
-                cmp(eax, xreg(in.rs2, 32));
+            if (cache_[in.rs1] >= 0 || cache_[in.rs2] >= 0) {
+                cmp(src(in.rs1, bits), src(in.rs2, bits));   // one of them a register
             } else {
-                mov(rax, xreg(in.rs1));
-                cmp(rax, xreg(in.rs2));
+                const Xbyak::Reg &a = x32_ ? static_cast<const Xbyak::Reg &>(eax) : rax;
+                mov(a, xreg(in.rs1, bits));
+                cmp(a, xreg(in.rs2, bits));
             }
             if (loop && first_copy_) {   // not taken: leave; taken: on to the next copy
                 Xbyak::Label &out = label();
@@ -1150,7 +1139,7 @@ private:
         // RV64 computes in 64 bits, its W forms and RV32 in 32: the host
         // zero-extends 32-bit results, as RV32 keeps registers; W forms then
         // sign-extend.
-        const bool narrow = x32_ || oi.kind == Kind::AluRW || oi.kind == Kind::AluIW || oi.kind == Kind::MulW;
+        const bool narrow = x32_ || w_form(oi.kind);
         const Xbyak::Reg &R = narrow ? static_cast<const Xbyak::Reg &>(D32) : D;
         const int bits = narrow ? 32 : 64;
         if (!in_place && lea_form(in, oi, R)) {
@@ -1256,8 +1245,6 @@ private:
         }
     }
 
-    // va in a register; leaves rdx = the entry's addend (host - va) on a hit.
-    // The TLB set is the data privilege's of this mode.
     // The TLB probe of the instruction being translated: rcx = the key; the
     // returned register holds the addend (va + it = host address).
     Xbyak::Reg64 probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
@@ -1270,8 +1257,7 @@ private:
         // the addend in a spare host register; refilled from the TLB.
         const Xbyak::Reg64 H = kHost64[memo_reg_[m]];
         Xbyak::Label &refill = label(), &back = label();
-        mov(rcx, va);
-        and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+        tlb_key(va, size);
         cmp(rcx, qword[rip + &j_.ctx_.memo_tag[m]]);
         jne(refill, T_NEAR);
         L(back);
@@ -1286,6 +1272,11 @@ private:
         });
         return H;
     }
+    // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
+    void tlb_key(const Xbyak::Reg64 &va, unsigned size) {
+        mov(rcx, va);
+        and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+    }
     // rdx = the TLB index of va << 5 (entries are 32 bytes).
     void tlb_index(const Xbyak::Reg64 &va) {
         if (have_bmi2()) {
@@ -1297,10 +1288,10 @@ private:
         and_(edx, (Hart::kTlbSize - 1) << 5);
     }
     void tlb_probe(unsigned size, size_t tag_field, Xbyak::Label &slow, const Xbyak::Reg64 &va) {
+        // va in a register; leaves rdx = the entry's addend (host - va) on a
+        // hit. The TLB set is the data privilege's of this mode.
         static_assert(sizeof(Hart::TlbEntry) == 32);   // rdx = index << 5
-        // rcx = Hart::tlb_key(va, size): the tag compare checks alignment too.
-        mov(rcx, va);
-        and_(rcx, static_cast<int32_t>(~0xfffu | (size - 1)));
+        tlb_key(va, size);
         tlb_index(va);
         cmp(qword[rbx + rdx + (tlb_base() + static_cast<int32_t>(tag_field))], rcx);
         jne(slow, T_NEAR);
@@ -1410,7 +1401,7 @@ private:
             if (live) fold_flags();
             mov(rsi, A);   // before the thunk sets rdi, which may be A
             if (fps) mov(rdx, fq(rs2));
-            else mov(rdx, qword[rbx + off(&h_.s.x[rs2])]);   // written back; its host register may be an argument
+            else mov(rdx, xreg(rs2));   // written back; its host register may be an argument
             mov(ecx, packed);
             mov(r8, pc);
             mov(r9d, excess);
@@ -1666,11 +1657,12 @@ private:
             }
             fs_dirty();
         };
-        auto load_x0 = [&](unsigned r) {
-            if (d && fcache_[r] >= 0) movaps(xmm0, kXmm[fcache_[r]]);
-            else if (d) movsd(xmm0, fq(r));
-            else movss(xmm0, fd(r));
+        auto load_to = [&](const Xbyak::Xmm &x, unsigned r) {   // x = f[r]
+            if (d && fcache_[r] >= 0) movaps(x, kXmm[fcache_[r]]);
+            else if (d) movsd(x, fq(r));
+            else movss(x, fd(r));
         };
+        auto load_x0 = [&](unsigned r) { load_to(xmm0, r); };
         switch (k) {
         case Kind::FArith: {
             box_srcs({rs1, rs2});
@@ -1696,9 +1688,7 @@ private:
         case Kind::FFma: {
             box_srcs({rs1, rs2, in.rs3});
             load_x0(rs1);
-            if (d && fcache_[rs2] >= 0) movaps(xmm1, kXmm[fcache_[rs2]]);
-            else if (d) movsd(xmm1, fq(rs2));
-            else movss(xmm1, fd(rs2));
+            load_to(xmm1, rs2);
             const Xbyak::Operand &c = d ? fsrc(in.rs3) : addrs_.emplace_back(fd(in.rs3));
             // RISC-V fnmsub = -(a*b)+c is x86 fnmadd; fnmadd = -(a*b)-c is fnmsub.
             switch (oi.sub) {
@@ -1714,9 +1704,7 @@ private:
         case Kind::FMinMax: {   // minimumNumber/maximumNumber; a NaN goes to the handler
             box_srcs({rs1, rs2});
             load_x0(rs1);
-            if (d && fcache_[rs2] >= 0) movaps(xmm1, kXmm[fcache_[rs2]]);
-            else if (d) movsd(xmm1, fq(rs2));
-            else movss(xmm1, fd(rs2));
+            load_to(xmm1, rs2);
             if (d) ucomisd(xmm0, xmm1);
             else ucomiss(xmm0, xmm1);
             jp(gen, T_NEAR);
@@ -1972,7 +1960,6 @@ Block *Jit::translate(uint64_t pc, uint64_t pa, uint32_t mode) {
     tmpl.pa = pa;
     tmpl.mode = static_cast<uint8_t>(mode);
     tmpl.interp = interp;
-    tmpl.ninsns = static_cast<uint16_t>(ins.size());
     tmpl.bytes = static_cast<uint16_t>(interp ? 2 : vpc - pc);
     tmpl.epoch = ctx_.epoch;
     if (!h.code_page(pa & ~0xfffull)) return nullptr;   // no longer RAM
